@@ -1,0 +1,11 @@
+//! barks-io: sources and sinks. Text files (a path, a directory or a glob,
+//! split into line-aligned byte ranges) and text output committed with a
+//! `_SUCCESS` marker.
+
+mod files;
+mod text_sink;
+mod text_source;
+
+pub use files::list_inputs;
+pub use text_sink::{SaveAsTextFile, TextSink};
+pub use text_source::{TextSource, text_file};

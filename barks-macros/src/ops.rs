@@ -1,0 +1,111 @@
+//! The operator table: every name a pipeline may use, and what kind of thing
+//! it is. Validation and expansion both read it.
+
+/// What a name in a chain is.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Kind {
+    /// Dataset to dataset.
+    Transform,
+    /// Dataset to dataset, taking another stage as its first argument.
+    Binary,
+    /// Ends the pipeline with a result.
+    Action,
+}
+
+/// Sources and their accepted argument counts.
+pub const SOURCES: &[(&str, &[usize])] = &[
+    ("parallelize", &[1, 2]),
+    ("range", &[1, 2, 3, 4]),
+    ("text_file", &[1, 2]),
+    ("persisted", &[1]),
+    ("from_source", &[1]),
+];
+
+const TRANSFORMS: &[&str] = &[
+    "map",
+    "filter",
+    "flat_map",
+    "filter_map",
+    "map_partitions",
+    "map_partitions_with_index",
+    "key_by",
+    "keys",
+    "values",
+    "map_values",
+    "flat_map_values",
+    "sample",
+    "coalesce",
+    "zip_with_index",
+    "glom",
+    "distinct",
+    "reduce_by_key",
+    "fold_by_key",
+    "aggregate_by_key",
+    "combine_by_key",
+    "group_by_key",
+    "sort_by_key",
+    "sort_by",
+    "repartition",
+    "partition_by",
+];
+
+const BINARY: &[&str] = &[
+    "union",
+    "cartesian",
+    "join",
+    "left_outer_join",
+    "right_outer_join",
+    "full_outer_join",
+    "cogroup",
+    "subtract_by_key",
+    "intersection",
+    "subtract",
+];
+
+const ACTIONS: &[&str] = &[
+    "collect",
+    "count",
+    "first",
+    "take",
+    "take_ordered",
+    "top",
+    "reduce",
+    "fold",
+    "aggregate",
+    "count_by_value",
+    "count_by_key",
+    "collect_as_map",
+    "for_each",
+    "for_each_partition",
+    "save_as_text_file",
+    "persist",
+    "write",
+];
+
+/// The kind of a method name, if barks knows it.
+pub fn method_kind(name: &str) -> Option<Kind> {
+    if TRANSFORMS.contains(&name) {
+        Some(Kind::Transform)
+    } else if BINARY.contains(&name) {
+        Some(Kind::Binary)
+    } else if ACTIONS.contains(&name) {
+        Some(Kind::Action)
+    } else {
+        None
+    }
+}
+
+/// The accepted argument counts of a source.
+pub fn source_arities(name: &str) -> Option<&'static [usize]> {
+    SOURCES.iter().find(|(n, _)| *n == name).map(|(_, a)| *a)
+}
+
+/// Every method name, for suggestions.
+pub fn all_methods() -> impl Iterator<Item = &'static str> {
+    TRANSFORMS.iter().chain(BINARY).chain(ACTIONS).copied()
+}
+
+/// Every source name, for suggestions.
+pub fn all_sources() -> impl Iterator<Item = &'static str> {
+    SOURCES.iter().map(|(n, _)| *n)
+}

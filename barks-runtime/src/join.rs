@@ -1,0 +1,156 @@
+//! Joining two co-partitioned datasets partition by partition: a hash table
+//! is built from the right side's partition and the left side streams
+//! through it.
+
+use crate::build;
+use crate::dataset::Dataset;
+use crate::error::Result;
+use crate::hash::FastMap;
+use crate::node::{AnyNode, BoxIter, Dep, Node, TaskContext};
+use std::hash::Hash;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+struct ZipPartitions<A, B, Out, F> {
+    id: usize,
+    left: Arc<dyn Node<A>>,
+    right: Arc<dyn Node<B>>,
+    f: F,
+    _out: PhantomData<fn() -> Out>,
+}
+
+impl<A: 'static, B: 'static, Out: 'static, F: Send + Sync> AnyNode for ZipPartitions<A, B, Out, F> {
+    fn id(&self) -> usize {
+        self.id
+    }
+    fn num_partitions(&self) -> usize {
+        self.left.num_partitions()
+    }
+    fn deps(&self) -> Vec<Dep> {
+        vec![
+            Dep::Narrow(self.left.clone()),
+            Dep::Narrow(self.right.clone()),
+        ]
+    }
+}
+
+impl<A, B, Out, F, I> Node<Out> for ZipPartitions<A, B, Out, F>
+where
+    A: 'static,
+    B: 'static,
+    Out: 'static,
+    F: Fn(BoxIter<A>, BoxIter<B>) -> I + Send + Sync,
+    I: Iterator<Item = Out> + Send + 'static,
+{
+    fn compute(&self, partition: usize, tc: &TaskContext) -> Result<BoxIter<Out>> {
+        let left = self.left.compute(partition, tc)?;
+        let right = self.right.compute(partition, tc)?;
+        Ok(Box::new((self.f)(left, right)))
+    }
+}
+
+/// Combines partition `i` of `left` with partition `i` of `right`; both must
+/// have the same partition count. The result keeps `left`'s key partitioning.
+pub(crate) fn zip_partitions<A, B, Out, F, I>(
+    left: &Dataset<A>,
+    right: &Dataset<B>,
+    f: F,
+) -> Dataset<Out>
+where
+    A: Send + 'static,
+    B: Send + 'static,
+    Out: Send + 'static,
+    F: Fn(BoxIter<A>, BoxIter<B>) -> I + Send + Sync + 'static,
+    I: Iterator<Item = Out> + Send + 'static,
+{
+    debug_assert_eq!(left.num_partitions(), right.num_partitions());
+    let node = ZipPartitions {
+        id: build::next_id(),
+        left: left.node.clone(),
+        right: right.node.clone(),
+        f,
+        _out: PhantomData,
+    };
+    let mut out = Dataset::from_node(Arc::new(node));
+    out.hash_partitions = left.hash_partitions;
+    out
+}
+
+/// The general hash join of one partition: `(key, (left, right))` for every
+/// match; with `keep_left`, unmatched left records with `None`; with
+/// `keep_right`, unmatched right records (after the left side ends).
+pub(crate) struct OuterJoin<K, V, W> {
+    table: FastMap<K, (Vec<W>, bool)>,
+    left: BoxIter<(K, V)>,
+    keep_left: bool,
+    keep_right: bool,
+    /// The left record being matched and the index of its next match.
+    current: Option<(K, V, usize)>,
+    unmatched: Option<std::vec::IntoIter<(K, W)>>,
+}
+
+impl<K: Hash + Eq + Clone, V: Clone, W: Clone> OuterJoin<K, V, W> {
+    pub(crate) fn new(
+        left: BoxIter<(K, V)>,
+        right: BoxIter<(K, W)>,
+        keep_left: bool,
+        keep_right: bool,
+    ) -> Self {
+        let mut table: FastMap<K, (Vec<W>, bool)> = FastMap::default();
+        for (k, w) in right {
+            table.entry(k).or_default().0.push(w);
+        }
+        OuterJoin {
+            table,
+            left,
+            keep_left,
+            keep_right,
+            current: None,
+            unmatched: None,
+        }
+    }
+
+    fn drain_unmatched(&mut self) -> Option<(K, (Option<V>, Option<W>))> {
+        if !self.keep_right {
+            return None;
+        }
+        let rest = self.unmatched.get_or_insert_with(|| {
+            std::mem::take(&mut self.table)
+                .into_iter()
+                .filter(|(_, (_, matched))| !matched)
+                .flat_map(|(k, (ws, _))| ws.into_iter().map(move |w| (k.clone(), w)))
+                .collect::<Vec<_>>()
+                .into_iter()
+        });
+        rest.next().map(|(k, w)| (k, (None, Some(w))))
+    }
+}
+
+impl<K: Hash + Eq + Clone, V: Clone, W: Clone> Iterator for OuterJoin<K, V, W> {
+    type Item = (K, (Option<V>, Option<W>));
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some((k, v, i)) = &mut self.current {
+                if let Some((ws, matched)) = self.table.get_mut(k) {
+                    *matched = true;
+                    if *i < ws.len() {
+                        let w = ws[*i].clone();
+                        *i += 1;
+                        return Some((k.clone(), (Some(v.clone()), Some(w))));
+                    }
+                }
+                self.current = None;
+                continue;
+            }
+            let Some((k, v)) = self.left.next() else {
+                return self.drain_unmatched();
+            };
+            if self.table.contains_key(&k) {
+                self.current = Some((k, v, 0));
+            } else if self.keep_left {
+                return Some((k, (Some(v), None)));
+            }
+        }
+    }
+}

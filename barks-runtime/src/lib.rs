@@ -1,0 +1,36 @@
+//! The barks runtime: datasets and their operators, the planner that cuts a
+//! job into stages, the I/O-free scheduler and the local engine.
+//!
+//! Users normally depend on the `barks` facade crate and write jobs with
+//! `#[barks::job]` and `pipeline!`; this crate is what those expand to.
+
+pub mod action;
+mod build;
+pub mod context;
+pub mod data;
+pub mod dataset;
+pub mod error;
+pub mod hash;
+pub mod job;
+mod join;
+mod local;
+mod narrow;
+pub mod node;
+mod pair;
+pub mod persist;
+pub mod plan;
+pub mod scheduler;
+mod shuffle;
+pub mod source;
+
+pub use action::{JobOutput, Output, Sink};
+pub use build::{default_parallelism, in_scope};
+pub use context::{Context, Master};
+pub use data::{Data, JobArg, Key, Pair, SameKey, SortKey};
+pub use dataset::Dataset;
+pub use error::{Error, Result};
+pub use job::{JOBS, Job, JobDef, find_job};
+pub use node::{BoxIter, ErrorSink};
+pub use persist::{Persisted, persisted};
+pub use shuffle::hash::hash_partition;
+pub use source::{Source, from_source, parallelize, range};

@@ -1,0 +1,223 @@
+//! Local mode: the scheduler's commands run on N threads of this process and
+//! shuffle outputs stay in memory.
+
+use crate::action::PartResult;
+use crate::error::{Error, Result};
+use crate::node::{MapOutput, Shared, ShuffleOutputs, ShuffleSource, TaskContext};
+use crate::plan::{Plan, StageKind};
+use crate::scheduler::{Command, Event, Scheduler, TaskId};
+use std::any::Any;
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+/// Map outputs of the job's shuffles, by shuffle id.
+#[derive(Default)]
+struct MemoryShuffles {
+    shuffles: Mutex<HashMap<usize, ShuffleState>>,
+}
+
+#[derive(Default)]
+struct ShuffleState {
+    maps: Vec<Option<Shared>>,
+    summary: Option<Shared>,
+}
+
+impl ShuffleSource for MemoryShuffles {
+    fn outputs(&self, shuffle: usize) -> Result<ShuffleOutputs> {
+        let shuffles = self.shuffles.lock().unwrap_or_else(|e| e.into_inner());
+        let missing = || {
+            Error::Plan(format!(
+                "internal error: shuffle {shuffle} was read before it was complete"
+            ))
+        };
+        let state = shuffles.get(&shuffle).ok_or_else(missing)?;
+        let maps = state
+            .maps
+            .iter()
+            .map(|m| m.clone().ok_or_else(missing))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(ShuffleOutputs {
+            maps,
+            summary: state.summary.clone().ok_or_else(missing)?,
+        })
+    }
+}
+
+enum TaskOutput {
+    Map(MapOutput),
+    Result(PartResult),
+}
+
+/// The text of a panic payload.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        format!("task panicked: {s}")
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        format!("task panicked: {s}")
+    } else {
+        "task panicked".to_string()
+    }
+}
+
+fn run_task(
+    plan: &Plan,
+    task: TaskId,
+    shuffles: &Arc<MemoryShuffles>,
+) -> Result<TaskOutput, String> {
+    let tc = TaskContext::new(task.stage, task.partition, task.attempt, shuffles.clone());
+    let outcome = catch_unwind(AssertUnwindSafe(|| match &plan.shuffles[task.stage] {
+        Some(dep) => dep.run_map(task.partition, &tc).map(TaskOutput::Map),
+        None => plan.action.run(task.partition, &tc).map(TaskOutput::Result),
+    }));
+    match outcome {
+        Ok(Ok(out)) => match tc.take_error() {
+            Some(err) => Err(err.to_string()),
+            None => Ok(out),
+        },
+        Ok(Err(err)) => Err(tc.take_error().unwrap_or(err).to_string()),
+        Err(payload) => Err(panic_message(payload.as_ref())),
+    }
+}
+
+/// Runs `plan` on `threads` threads, giving each task `max_attempts` attempts.
+pub(crate) fn run(plan: &Plan, threads: usize, max_attempts: u32) -> Result<Box<dyn Any + Send>> {
+    plan.action.prepare()?;
+    let result = execute(plan, threads.max(1), max_attempts);
+    if result.is_err() {
+        plan.action.abort();
+    }
+    result
+}
+
+fn execute(plan: &Plan, threads: usize, max_attempts: u32) -> Result<Box<dyn Any + Send>> {
+    let stages = &plan.desc.stages;
+    let shuffles = Arc::new(MemoryShuffles::default());
+    let mut summaries: Vec<Vec<Option<Box<dyn Any + Send>>>> = stages
+        .iter()
+        .map(|s| (0..s.partitions).map(|_| None).collect())
+        .collect();
+    let mut results: Vec<Option<PartResult>> = (0..stages.last().map_or(0, |s| s.partitions))
+        .map(|_| None)
+        .collect();
+    {
+        let mut state = shuffles.shuffles.lock().unwrap_or_else(|e| e.into_inner());
+        for s in stages {
+            if let StageKind::ShuffleMap { shuffle } = s.kind {
+                state.insert(
+                    shuffle,
+                    ShuffleState {
+                        maps: vec![None; s.partitions],
+                        summary: None,
+                    },
+                );
+            }
+        }
+    }
+    let mut scheduler = Scheduler::new(stages, max_attempts);
+    let (task_tx, task_rx) = mpsc::channel::<TaskId>();
+    let task_rx = Mutex::new(task_rx);
+    let (event_tx, event_rx) = mpsc::channel::<(TaskId, Result<TaskOutput, String>)>();
+    // Set when the job is over, so queued tasks are skipped.
+    let over = AtomicBool::new(false);
+
+    std::thread::scope(|scope| {
+        for i in 0..threads {
+            let (task_rx, event_tx, shuffles, over) =
+                (&task_rx, event_tx.clone(), &shuffles, &over);
+            std::thread::Builder::new()
+                .name(format!("barks-task-{i}"))
+                .spawn_scoped(scope, move || {
+                    loop {
+                        let next = task_rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        let Ok(task) = next else { return };
+                        if over.load(Ordering::Relaxed) {
+                            return;
+                        }
+                        if event_tx
+                            .send((task, run_task(plan, task, shuffles)))
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                })
+                .map_err(|e| Error::Plan(format!("cannot start a task thread: {e}")))?;
+        }
+        drop(event_tx);
+        let mut commands = scheduler.start();
+        loop {
+            for command in commands.drain(..) {
+                match command {
+                    Command::Launch(task) => {
+                        let _ = task_tx.send(task);
+                    }
+                    Command::StageCompleted(stage) => {
+                        if let Some(dep) = &plan.shuffles[stage] {
+                            let parts = summaries[stage]
+                                .iter_mut()
+                                .map(|s| s.take().unwrap_or_else(|| Box::new(())))
+                                .collect();
+                            let summary = dep.finalize(parts);
+                            let mut state =
+                                shuffles.shuffles.lock().unwrap_or_else(|e| e.into_inner());
+                            if let Some(s) = state.get_mut(&dep.id()) {
+                                s.summary = Some(summary);
+                            }
+                        }
+                    }
+                    Command::JobSucceeded => {
+                        over.store(true, Ordering::Relaxed);
+                        drop(task_tx);
+                        let parts = results
+                            .iter_mut()
+                            .map(|r| r.take().unwrap_or_else(|| Box::new(())))
+                            .collect();
+                        return plan.action.merge(parts);
+                    }
+                    Command::JobFailed {
+                        stage,
+                        partition,
+                        attempts,
+                        message,
+                    } => {
+                        over.store(true, Ordering::Relaxed);
+                        drop(task_tx);
+                        return Err(Error::Task {
+                            job: plan.desc.job.clone(),
+                            stage,
+                            partition,
+                            attempts,
+                            message,
+                        });
+                    }
+                }
+            }
+            let Ok((task, outcome)) = event_rx.recv() else {
+                return Err(Error::Plan(
+                    "internal error: every task thread stopped".into(),
+                ));
+            };
+            let event = match outcome {
+                Ok(TaskOutput::Map(out)) => {
+                    if let Some(dep) = &plan.shuffles[task.stage] {
+                        let mut state = shuffles.shuffles.lock().unwrap_or_else(|e| e.into_inner());
+                        if let Some(s) = state.get_mut(&dep.id()) {
+                            s.maps[task.partition] = Some(out.data);
+                        }
+                    }
+                    summaries[task.stage][task.partition] = Some(out.summary);
+                    Event::TaskSucceeded(task)
+                }
+                Ok(TaskOutput::Result(r)) => {
+                    results[task.partition] = Some(r);
+                    Event::TaskSucceeded(task)
+                }
+                Err(message) => Event::TaskFailed { task, message },
+            };
+            commands = scheduler.handle(event);
+        }
+    })
+}

@@ -1,0 +1,125 @@
+//! The lineage graph: every dataset is a node that can compute any of its
+//! partitions, given the outputs of the shuffles it depends on.
+
+use crate::error::{Error, Result};
+use std::any::Any;
+use std::sync::{Arc, Mutex};
+
+/// An owned, boxed iterator over one partition's records.
+pub type BoxIter<T> = Box<dyn Iterator<Item = T> + Send>;
+
+/// A type-erased shared value (a shuffle's map output or its driver-side summary).
+pub(crate) type Shared = Arc<dyn Any + Send + Sync>;
+
+/// What a running task may use: where it is, and how to read shuffle outputs.
+pub struct TaskContext {
+    /// The stage this task belongs to.
+    pub stage: usize,
+    /// The partition it computes.
+    pub partition: usize,
+    /// 1 for the first attempt, 2 for the first retry, ...
+    pub attempt: u32,
+    shuffles: Arc<dyn ShuffleSource>,
+    error: Arc<Mutex<Option<Error>>>,
+}
+
+impl TaskContext {
+    pub(crate) fn new(
+        stage: usize,
+        partition: usize,
+        attempt: u32,
+        shuffles: Arc<dyn ShuffleSource>,
+    ) -> Self {
+        TaskContext {
+            stage,
+            partition,
+            attempt,
+            shuffles,
+            error: Arc::default(),
+        }
+    }
+
+    /// A handle that lets an iterator report an error (bad input, failed read)
+    /// from inside `next()`: the task fails with the first error reported.
+    pub fn error_sink(&self) -> ErrorSink {
+        ErrorSink(self.error.clone())
+    }
+
+    pub(crate) fn take_error(&self) -> Option<Error> {
+        self.error.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+
+    pub(crate) fn shuffle(&self, shuffle: usize) -> Result<ShuffleOutputs> {
+        self.shuffles.outputs(shuffle)
+    }
+}
+
+/// Lets an iterator fail its task without panicking (see [`TaskContext::error_sink`]).
+#[derive(Clone)]
+pub struct ErrorSink(Arc<Mutex<Option<Error>>>);
+
+impl ErrorSink {
+    /// Records `err` unless an earlier error was recorded already.
+    pub fn fail(&self, err: Error) {
+        let mut slot = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        slot.get_or_insert(err);
+    }
+}
+
+/// All map outputs of one shuffle, plus the value its driver-side finalizer made.
+pub(crate) struct ShuffleOutputs {
+    pub maps: Vec<Shared>,
+    pub summary: Shared,
+}
+
+/// Where reduce tasks read shuffle outputs from (memory in local mode).
+pub(crate) trait ShuffleSource: Send + Sync {
+    fn outputs(&self, shuffle: usize) -> Result<ShuffleOutputs>;
+}
+
+/// The untyped view of a node that planning needs.
+pub(crate) trait AnyNode: Send + Sync {
+    fn id(&self) -> usize;
+    fn num_partitions(&self) -> usize;
+    fn deps(&self) -> Vec<Dep>;
+}
+
+/// How a node depends on another.
+pub(crate) enum Dep {
+    /// Partition-wise, computed in the same task.
+    Narrow(Arc<dyn AnyNode>),
+    /// Through a shuffle: a stage boundary.
+    Shuffle(Arc<dyn ShuffleDep>),
+}
+
+/// A node that yields records of type `T`.
+pub(crate) trait Node<T>: AnyNode {
+    fn compute(&self, partition: usize, tc: &TaskContext) -> Result<BoxIter<T>>;
+}
+
+/// What one map task of a shuffle leaves behind.
+pub(crate) struct MapOutput {
+    /// The records, laid out for the reduce side (buckets, a sorted run, ...).
+    pub data: Shared,
+    /// A small value sent to the driver (a key sample, a count, ...).
+    pub summary: Box<dyn Any + Send>,
+}
+
+/// The map side of a shuffle, with its type erased.
+pub(crate) trait ShuffleDep: Send + Sync {
+    fn id(&self) -> usize;
+    fn parent(&self) -> Arc<dyn AnyNode>;
+    fn run_map(&self, partition: usize, tc: &TaskContext) -> Result<MapOutput>;
+    /// Turns the map tasks' summaries (in partition order) into the value
+    /// reduce tasks read. Runs on the driver.
+    fn finalize(&self, summaries: Vec<Box<dyn Any + Send>>) -> Shared;
+}
+
+/// Downcasts a shared value that barks itself stored; a mismatch is a bug in
+/// barks, reported as a task error rather than a panic.
+pub(crate) fn downcast<T: Send + Sync + 'static>(value: &Shared, what: &str) -> Result<Arc<T>> {
+    value
+        .clone()
+        .downcast::<T>()
+        .map_err(|_| Error::Plan(format!("internal error: {what} has an unexpected type")))
+}

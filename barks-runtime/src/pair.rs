@@ -1,0 +1,337 @@
+//! Key-value operators: aggregation by key (with map-side combining),
+//! grouping, joins and cogroup, partitioning and sorting by key.
+//!
+//! A dataset remembers when it is hash-partitioned by its key; an operator
+//! whose input already is partitioned that way skips its shuffle (as Spark
+//! does with a known partitioner), so `links.join(ranks)` in PageRank only
+//! moves `ranks`.
+
+use crate::data::{Data, Key, Pair, SameKey, SortKey};
+use crate::dataset::Dataset;
+use crate::hash::FastMap;
+use crate::join::{OuterJoin, zip_partitions};
+use crate::shuffle;
+use crate::shuffle::hash::hash_partition;
+use std::collections::hash_map::Entry;
+use std::sync::Arc;
+
+/// Merges `(key, value)` records into one combiner per key.
+fn combine<K: Key, V, C>(
+    records: impl Iterator<Item = (K, V)>,
+    create: impl Fn(V) -> C,
+    merge: impl Fn(C, V) -> C,
+) -> impl Iterator<Item = (K, C)> {
+    // `Option` lets `merge` take the combiner by value without a `Default`.
+    let mut table: FastMap<K, Option<C>> = FastMap::default();
+    for (k, v) in records {
+        match table.entry(k) {
+            Entry::Occupied(mut e) => {
+                let slot = e.get_mut();
+                if let Some(c) = slot.take() {
+                    *slot = Some(merge(c, v));
+                }
+            }
+            Entry::Vacant(e) => {
+                e.insert(Some(create(v)));
+            }
+        }
+    }
+    table.into_iter().filter_map(|(k, c)| Some((k, c?)))
+}
+
+impl<T: Data> Dataset<T> {
+    fn kv(&self) -> Dataset<(T::K, T::V)>
+    where
+        T: Pair,
+    {
+        T::pairs(self)
+    }
+
+    /// The partition count a by-key operator on `self` (and `other`) uses: an
+    /// existing hash partitioning if there is one, else the larger input's.
+    fn key_partitions(&self, other: Option<usize>, other_partitioning: Option<usize>) -> usize {
+        self.hash_partitions
+            .or(other_partitioning)
+            .unwrap_or_else(|| self.num_partitions().max(other.unwrap_or(0)))
+    }
+
+    /// The keys of a key-value dataset.
+    pub fn keys(&self) -> Dataset<T::K>
+    where
+        T: Pair,
+    {
+        self.kv().map(|(k, _)| k)
+    }
+
+    /// The values of a key-value dataset.
+    pub fn values(&self) -> Dataset<T::V>
+    where
+        T: Pair,
+    {
+        self.kv().map(|(_, v)| v)
+    }
+
+    /// Applies `f` to every value, keeping keys (and the partitioning).
+    pub fn map_values<U: Data, F>(&self, f: F) -> Dataset<(T::K, U)>
+    where
+        T: Pair,
+        F: Fn(T::V) -> U + Send + Sync + 'static,
+    {
+        let f = Arc::new(f);
+        self.kv().narrow_keeping_keys(move |_, it| {
+            let f = f.clone();
+            it.map(move |(k, v)| (k, f(v)))
+        })
+    }
+
+    /// Replaces every value by the values `f` returns for it, keeping its key.
+    pub fn flat_map_values<U, I, F>(&self, f: F) -> Dataset<(T::K, U)>
+    where
+        T: Pair,
+        U: Data,
+        I: IntoIterator<Item = U> + 'static,
+        I::IntoIter: Send + 'static,
+        F: Fn(T::V) -> I + Send + Sync + 'static,
+    {
+        let f = Arc::new(f);
+        self.kv().narrow_keeping_keys(move |_, it| {
+            let f = f.clone();
+            it.flat_map(move |(k, v)| f(v).into_iter().map(move |u| (k.clone(), u)))
+        })
+    }
+
+    /// Hash-partitions the records by key into `partitions` partitions
+    /// (no shuffle if they already are).
+    pub fn partition_by(&self, partitions: usize) -> Dataset<(T::K, T::V)>
+    where
+        T: Pair,
+    {
+        let partitions = partitions.max(1);
+        if self.hash_partitions == Some(partitions) {
+            return self.kv();
+        }
+        shuffle::hash::shuffle_by(&self.kv(), partitions, |k: &T::K, n| hash_partition(k, n))
+            .hash_partitioned(partitions)
+    }
+
+    /// Spark's `combineByKey`: builds one combiner per key with `create`,
+    /// folds more values in with `merge_value` (map side, before the shuffle)
+    /// and merges combiners from different partitions with `merge_combiners`.
+    pub fn combine_by_key<C, F1, F2, F3>(
+        &self,
+        create: F1,
+        merge_value: F2,
+        merge_combiners: F3,
+    ) -> Dataset<(T::K, C)>
+    where
+        T: Pair,
+        C: Data,
+        F1: Fn(T::V) -> C + Send + Sync + 'static,
+        F2: Fn(C, T::V) -> C + Send + Sync + 'static,
+        F3: Fn(C, C) -> C + Send + Sync + 'static,
+    {
+        let partitions = self.key_partitions(None, None);
+        let (create, merge_value) = (Arc::new(create), Arc::new(merge_value));
+        let combined = self.kv().narrow_keeping_keys(move |_, it| {
+            let (create, merge_value) = (create.clone(), merge_value.clone());
+            combine(it, move |v| create(v), move |c, v| merge_value(c, v))
+        });
+        if combined.hash_partitions == Some(partitions) {
+            return combined;
+        }
+        let merge_combiners = Arc::new(merge_combiners);
+        combined
+            .partition_by(partitions)
+            .narrow_keeping_keys(move |_, it| {
+                let merge = merge_combiners.clone();
+                combine(it, |c| c, move |a, b| merge(a, b))
+            })
+    }
+
+    /// Merges the values of each key with `f` (combined map-side first).
+    pub fn reduce_by_key<F>(&self, f: F) -> Dataset<(T::K, T::V)>
+    where
+        T: Pair,
+        F: Fn(T::V, T::V) -> T::V + Send + Sync + 'static,
+    {
+        let f = Arc::new(f);
+        let g = f.clone();
+        self.combine_by_key(|v| v, move |a, b| f(a, b), move |a, b| g(a, b))
+    }
+
+    /// Like `reduce_by_key`, starting every key (in every partition) from `zero`.
+    pub fn fold_by_key<F>(&self, zero: T::V, f: F) -> Dataset<(T::K, T::V)>
+    where
+        T: Pair,
+        F: Fn(T::V, T::V) -> T::V + Send + Sync + 'static,
+    {
+        let f = Arc::new(f);
+        let (g, h) = (f.clone(), f.clone());
+        self.combine_by_key(
+            move |v| g(zero.clone(), v),
+            move |a, b| h(a, b),
+            move |a, b| f(a, b),
+        )
+    }
+
+    /// Aggregates each key's values into a `U`: `seq` folds a value into an
+    /// accumulator (starting from `zero`), `comb` merges two accumulators.
+    pub fn aggregate_by_key<U, F1, F2>(&self, zero: U, seq: F1, comb: F2) -> Dataset<(T::K, U)>
+    where
+        T: Pair,
+        U: Data,
+        F1: Fn(U, T::V) -> U + Send + Sync + 'static,
+        F2: Fn(U, U) -> U + Send + Sync + 'static,
+    {
+        let seq = Arc::new(seq);
+        let s = seq.clone();
+        self.combine_by_key(move |v| s(zero.clone(), v), move |u, v| seq(u, v), comb)
+    }
+
+    /// All values of each key, in one `Vec` (no map-side combining: it would
+    /// not shrink the data).
+    pub fn group_by_key(&self) -> Dataset<(T::K, Vec<T::V>)>
+    where
+        T: Pair,
+    {
+        let partitions = self.key_partitions(None, None);
+        self.partition_by(partitions).narrow_keeping_keys(|_, it| {
+            combine(
+                it,
+                |v| vec![v],
+                |mut vs, v| {
+                    vs.push(v);
+                    vs
+                },
+            )
+        })
+    }
+
+    /// Groups both datasets by key: for every key in either, its values on
+    /// each side.
+    pub fn cogroup<K2, W>(&self, other: &Dataset<(K2, W)>) -> Dataset<(T::K, (Vec<T::V>, Vec<W>))>
+    where
+        T: Pair,
+        K2: SameKey<T::K>,
+        W: Data,
+    {
+        let (left, right) = self.co_partition(other);
+        zip_partitions(&left, &right, |l, r| {
+            let mut groups: FastMap<T::K, (Vec<T::V>, Vec<W>)> = FastMap::default();
+            for (k, v) in l {
+                groups.entry(k).or_default().0.push(v);
+            }
+            for (k, w) in r {
+                groups.entry(k).or_default().1.push(w);
+            }
+            groups.into_iter()
+        })
+    }
+
+    /// Both sides hash-partitioned by key the same way (shuffling only the
+    /// sides that are not already).
+    fn co_partition<K2, W>(
+        &self,
+        other: &Dataset<(K2, W)>,
+    ) -> (Dataset<(T::K, T::V)>, Dataset<(T::K, W)>)
+    where
+        T: Pair,
+        K2: SameKey<T::K>,
+        W: Data,
+    {
+        let other = K2::cast(other);
+        let n = self.key_partitions(Some(other.num_partitions()), other.hash_partitions);
+        (self.partition_by(n), other.partition_by(n))
+    }
+
+    fn outer_join<K2, W>(
+        &self,
+        other: &Dataset<(K2, W)>,
+        keep_left: bool,
+        keep_right: bool,
+    ) -> Dataset<(T::K, (Option<T::V>, Option<W>))>
+    where
+        T: Pair,
+        K2: SameKey<T::K>,
+        W: Data,
+    {
+        let (left, right) = self.co_partition(other);
+        zip_partitions(&left, &right, move |l, r| {
+            OuterJoin::new(l, r, keep_left, keep_right)
+        })
+    }
+
+    /// Pairs of values for every key present on both sides.
+    pub fn join<K2, W>(&self, other: &Dataset<(K2, W)>) -> Dataset<(T::K, (T::V, W))>
+    where
+        T: Pair,
+        K2: SameKey<T::K>,
+        W: Data,
+    {
+        self.outer_join(other, false, false)
+            .narrow_keeping_keys(|_, it| it.filter_map(|(k, (v, w))| Some((k, (v?, w?)))))
+    }
+
+    /// Every left record, with each matching right value or `None`.
+    pub fn left_outer_join<K2, W>(
+        &self,
+        other: &Dataset<(K2, W)>,
+    ) -> Dataset<(T::K, (T::V, Option<W>))>
+    where
+        T: Pair,
+        K2: SameKey<T::K>,
+        W: Data,
+    {
+        self.outer_join(other, true, false)
+            .narrow_keeping_keys(|_, it| it.filter_map(|(k, (v, w))| Some((k, (v?, w)))))
+    }
+
+    /// Every right record, with each matching left value or `None`.
+    pub fn right_outer_join<K2, W>(
+        &self,
+        other: &Dataset<(K2, W)>,
+    ) -> Dataset<(T::K, (Option<T::V>, W))>
+    where
+        T: Pair,
+        K2: SameKey<T::K>,
+        W: Data,
+    {
+        self.outer_join(other, false, true)
+            .narrow_keeping_keys(|_, it| it.filter_map(|(k, (v, w))| Some((k, (v, w?)))))
+    }
+
+    /// Every record of either side, matched where the key is on both.
+    pub fn full_outer_join<K2, W>(
+        &self,
+        other: &Dataset<(K2, W)>,
+    ) -> Dataset<(T::K, (Option<T::V>, Option<W>))>
+    where
+        T: Pair,
+        K2: SameKey<T::K>,
+        W: Data,
+    {
+        self.outer_join(other, true, true)
+    }
+
+    /// The records whose key is not in `other`.
+    pub fn subtract_by_key<K2, W>(&self, other: &Dataset<(K2, W)>) -> Dataset<(T::K, T::V)>
+    where
+        T: Pair,
+        K2: SameKey<T::K>,
+        W: Data,
+    {
+        self.outer_join(other, true, false)
+            .narrow_keeping_keys(|_, it| {
+                it.filter_map(|(k, (v, w))| if w.is_none() { Some((k, v?)) } else { None })
+            })
+    }
+
+    /// Sorts by key into a global order (see [`Dataset::sort_by`]).
+    pub fn sort_by_key(&self, ascending: bool) -> Dataset<(T::K, T::V)>
+    where
+        T: Pair,
+        T::K: SortKey,
+    {
+        shuffle::sort::sort_by_key(&self.kv(), ascending, self.num_partitions())
+    }
+}

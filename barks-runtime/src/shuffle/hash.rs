@@ -1,0 +1,106 @@
+//! Hash (or function) partitioned shuffle of key-value records.
+
+use super::{ReduceSide, reduce_side_node};
+use crate::dataset::Dataset;
+use crate::error::Result;
+use crate::node::{AnyNode, BoxIter, MapOutput, Node, Shared, ShuffleDep, TaskContext, downcast};
+use std::any::Any;
+use std::hash::{BuildHasher, Hash};
+use std::sync::Arc;
+
+/// The partition of `key` among `partitions`: a fixed-seed hash, so every
+/// process of a cluster agrees, scaled by multiply-shift (uses the high bits,
+/// which stay independent of the low bits hash tables index with).
+pub fn hash_partition<K: Hash + ?Sized>(key: &K, partitions: usize) -> usize {
+    const SEED: u64 = 0x5EED_BA2C_5A11_0C8D;
+    let h = foldhash::fast::FixedState::with_seed(SEED).hash_one(key);
+    ((u128::from(h) * partitions as u128) >> 64) as usize
+}
+
+/// One map task's output: one bucket of records per reduce partition.
+type Buckets<K, V> = Vec<Vec<(K, V)>>;
+
+struct HashShuffle<K, V, P> {
+    id: usize,
+    parent: Arc<dyn Node<(K, V)>>,
+    partitions: usize,
+    partitioner: P,
+}
+
+impl<K, V, P> ShuffleDep for HashShuffle<K, V, P>
+where
+    K: Send + Sync + 'static,
+    V: Send + Sync + 'static,
+    P: Fn(&K, usize) -> usize + Send + Sync + 'static,
+{
+    fn id(&self) -> usize {
+        self.id
+    }
+    fn parent(&self) -> Arc<dyn AnyNode> {
+        self.parent.clone()
+    }
+    fn run_map(&self, partition: usize, tc: &TaskContext) -> Result<MapOutput> {
+        let mut buckets: Buckets<K, V> = (0..self.partitions).map(|_| Vec::new()).collect();
+        for (k, v) in self.parent.compute(partition, tc)? {
+            let b = (self.partitioner)(&k, self.partitions).min(self.partitions - 1);
+            buckets[b].push((k, v));
+        }
+        Ok(MapOutput {
+            data: Arc::new(buckets),
+            summary: Box::new(()),
+        })
+    }
+    fn finalize(&self, _: Vec<Box<dyn Any + Send>>) -> Shared {
+        Arc::new(())
+    }
+}
+
+struct HashShuffled<K, V> {
+    side: ReduceSide,
+    _kv: std::marker::PhantomData<fn() -> (K, V)>,
+}
+
+reduce_side_node!(HashShuffled<K, V>);
+
+impl<K, V> Node<(K, V)> for HashShuffled<K, V>
+where
+    K: Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    fn compute(&self, partition: usize, tc: &TaskContext) -> Result<BoxIter<(K, V)>> {
+        let outputs = tc.shuffle(self.side.dep.id())?;
+        let maps = outputs
+            .maps
+            .iter()
+            .map(|m| downcast::<Buckets<K, V>>(m, "hash shuffle output"))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Box::new(maps.into_iter().flat_map(move |m| {
+            (0..m[partition].len()).map(move |i| m[partition][i].clone())
+        })))
+    }
+}
+
+/// Redistributes `(key, value)` records so that each goes to partition
+/// `partitioner(&key, partitions)`.
+pub(crate) fn shuffle_by<K, V, P>(
+    parent: &Dataset<(K, V)>,
+    partitions: usize,
+    partitioner: P,
+) -> Dataset<(K, V)>
+where
+    K: Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    P: Fn(&K, usize) -> usize + Send + Sync + 'static,
+{
+    let partitions = partitions.max(1);
+    let dep = Arc::new(HashShuffle {
+        id: crate::build::next_id(),
+        parent: parent.node.clone(),
+        partitions,
+        partitioner,
+    });
+    Dataset::from_node(Arc::new(HashShuffled {
+        side: ReduceSide::new(dep, partitions),
+        _kv: std::marker::PhantomData,
+    }))
+}

@@ -1,0 +1,73 @@
+//! Keeps every partition whole and counts it, so a reduce task knows the
+//! global index of its first record: the basis of `zip_with_index`.
+
+use super::{ReduceSide, reduce_side_node};
+use crate::dataset::Dataset;
+use crate::error::Result;
+use crate::node::{AnyNode, BoxIter, MapOutput, Node, Shared, ShuffleDep, TaskContext, downcast};
+use std::any::Any;
+use std::sync::Arc;
+
+struct Materialize<T> {
+    id: usize,
+    parent: Arc<dyn Node<T>>,
+}
+
+impl<T: Send + Sync + 'static> ShuffleDep for Materialize<T> {
+    fn id(&self) -> usize {
+        self.id
+    }
+    fn parent(&self) -> Arc<dyn AnyNode> {
+        self.parent.clone()
+    }
+    fn run_map(&self, partition: usize, tc: &TaskContext) -> Result<MapOutput> {
+        let records: Vec<T> = self.parent.compute(partition, tc)?.collect();
+        Ok(MapOutput {
+            summary: Box::new(records.len() as u64),
+            data: Arc::new(records),
+        })
+    }
+    fn finalize(&self, summaries: Vec<Box<dyn Any + Send>>) -> Shared {
+        let mut offsets = Vec::with_capacity(summaries.len());
+        let mut next = 0u64;
+        for s in summaries {
+            offsets.push(next);
+            next += s.downcast::<u64>().map(|n| *n).unwrap_or(0);
+        }
+        Arc::new(offsets)
+    }
+}
+
+struct Indexed<T> {
+    side: ReduceSide,
+    _t: std::marker::PhantomData<fn() -> T>,
+}
+
+reduce_side_node!(Indexed<T>);
+
+impl<T: Clone + Send + Sync + 'static> Node<(T, u64)> for Indexed<T> {
+    fn compute(&self, partition: usize, tc: &TaskContext) -> Result<BoxIter<(T, u64)>> {
+        let outputs = tc.shuffle(self.side.dep.id())?;
+        let offsets = downcast::<Vec<u64>>(&outputs.summary, "partition offsets")?;
+        let records = downcast::<Vec<T>>(&outputs.maps[partition], "materialized partition")?;
+        let first = offsets[partition];
+        Ok(Box::new(
+            (0..records.len()).map(move |i| (records[i].clone(), first + i as u64)),
+        ))
+    }
+}
+
+/// Pairs every record with its global index (partition order, then position).
+pub(crate) fn zip_with_index<T: Clone + Send + Sync + 'static>(
+    parent: &Dataset<T>,
+) -> Dataset<(T, u64)> {
+    let partitions = parent.num_partitions();
+    let dep = Arc::new(Materialize {
+        id: crate::build::next_id(),
+        parent: parent.node.clone(),
+    });
+    Dataset::from_node(Arc::new(Indexed {
+        side: ReduceSide::new(dep, partitions),
+        _t: std::marker::PhantomData,
+    }))
+}

@@ -1,0 +1,144 @@
+//! Range-partitioned sort: a global order across partitions.
+//!
+//! Map tasks sort their partition into one run and send the driver an evenly
+//! spaced sample of its keys with the run's length. The driver weighs the
+//! samples and picks `partitions - 1` bounds. Reduce task `r` takes, from
+//! every run, the slice of keys between bound `r-1` and bound `r` (two binary
+//! searches, no scan) and merges the slices (a stable sort of concatenated
+//! sorted runs is a merge).
+
+use super::{ReduceSide, reduce_side_node};
+use crate::dataset::Dataset;
+use crate::error::Result;
+use crate::node::{AnyNode, BoxIter, MapOutput, Node, Shared, ShuffleDep, TaskContext, downcast};
+use std::any::Any;
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+/// Keys sampled per run for every reduce partition (Spark samples 20).
+const SAMPLES_PER_PARTITION: usize = 20;
+
+fn order<K: Ord>(ascending: bool, a: &K, b: &K) -> Ordering {
+    if ascending { a.cmp(b) } else { b.cmp(a) }
+}
+
+struct SortShuffle<K, V> {
+    id: usize,
+    parent: Arc<dyn Node<(K, V)>>,
+    partitions: usize,
+    ascending: bool,
+}
+
+impl<K, V> ShuffleDep for SortShuffle<K, V>
+where
+    K: Ord + Clone + Send + Sync + 'static,
+    V: Send + Sync + 'static,
+{
+    fn id(&self) -> usize {
+        self.id
+    }
+    fn parent(&self) -> Arc<dyn AnyNode> {
+        self.parent.clone()
+    }
+    fn run_map(&self, partition: usize, tc: &TaskContext) -> Result<MapOutput> {
+        let mut run: Vec<(K, V)> = self.parent.compute(partition, tc)?.collect();
+        let asc = self.ascending;
+        run.sort_by(|a, b| order(asc, &a.0, &b.0));
+        let n = run.len().min(SAMPLES_PER_PARTITION * self.partitions);
+        let sample: Vec<K> = (0..n).map(|i| run[i * run.len() / n].0.clone()).collect();
+        Ok(MapOutput {
+            summary: Box::new((run.len(), sample)),
+            data: Arc::new(run),
+        })
+    }
+    fn finalize(&self, summaries: Vec<Box<dyn Any + Send>>) -> Shared {
+        let mut weighted: Vec<(K, f64)> = Vec::new();
+        for s in summaries {
+            if let Ok(s) = s.downcast::<(usize, Vec<K>)>() {
+                let (len, sample) = *s;
+                let w = len as f64 / sample.len().max(1) as f64;
+                weighted.extend(sample.into_iter().map(|k| (k, w)));
+            }
+        }
+        let asc = self.ascending;
+        weighted.sort_by(|a, b| order(asc, &a.0, &b.0));
+        let total: f64 = weighted.iter().map(|(_, w)| w).sum();
+        let mut bounds: Vec<K> = Vec::with_capacity(self.partitions.saturating_sub(1));
+        let mut acc = 0.0;
+        for (k, w) in weighted {
+            acc += w;
+            let next = bounds.len() + 1;
+            if next < self.partitions && acc >= total * next as f64 / self.partitions as f64 {
+                if bounds
+                    .last()
+                    .is_none_or(|b| order(asc, b, &k) == Ordering::Less)
+                {
+                    bounds.push(k);
+                }
+            }
+        }
+        Arc::new(bounds)
+    }
+}
+
+struct SortShuffled<K, V> {
+    side: ReduceSide,
+    ascending: bool,
+    _kv: std::marker::PhantomData<fn() -> (K, V)>,
+}
+
+reduce_side_node!(SortShuffled<K, V>);
+
+impl<K, V> Node<(K, V)> for SortShuffled<K, V>
+where
+    K: Ord + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    fn compute(&self, partition: usize, tc: &TaskContext) -> Result<BoxIter<(K, V)>> {
+        let outputs = tc.shuffle(self.side.dep.id())?;
+        let bounds = downcast::<Vec<K>>(&outputs.summary, "sort bounds")?;
+        let asc = self.ascending;
+        // Index of the first record in `run` that belongs after bound `i`.
+        let start = |run: &[(K, V)], i: usize| -> usize {
+            if i == 0 {
+                0
+            } else if i > bounds.len() {
+                run.len()
+            } else {
+                run.partition_point(|x| order(asc, &x.0, &bounds[i - 1]) != Ordering::Greater)
+            }
+        };
+        let mut merged = Vec::new();
+        for m in &outputs.maps {
+            let run = downcast::<Vec<(K, V)>>(m, "sort shuffle output")?;
+            let (lo, hi) = (start(&run, partition), start(&run, partition + 1));
+            merged.extend_from_slice(&run[lo..hi]);
+        }
+        merged.sort_by(|a, b| order(asc, &a.0, &b.0));
+        Ok(Box::new(merged.into_iter()))
+    }
+}
+
+/// Sorts `(key, value)` records by key across `partitions` range partitions.
+pub(crate) fn sort_by_key<K, V>(
+    parent: &Dataset<(K, V)>,
+    ascending: bool,
+    partitions: usize,
+) -> Dataset<(K, V)>
+where
+    K: Ord + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    let partitions = partitions.max(1);
+    let dep = Arc::new(SortShuffle {
+        id: crate::build::next_id(),
+        parent: parent.node.clone(),
+        partitions,
+        ascending,
+    });
+    Dataset::from_node(Arc::new(SortShuffled {
+        side: ReduceSide::new(dep, partitions),
+        ascending,
+        _kv: std::marker::PhantomData,
+    }))
+}

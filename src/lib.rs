@@ -1,0 +1,60 @@
+//! # barks
+//!
+//! A Spark-like data engine for Rust. Write a job as a function marked
+//! `#[barks::job]`; declare its stages with `pipeline!`; run it on
+//! `local[N]` threads (cluster mode follows the same design: the same binary
+//! on every node, and only job ids and data on the wire).
+//!
+//! ```
+//! use barks::prelude::*;
+//!
+//! #[barks::job]
+//! fn squares_of_evens(n: i64) -> Vec<i64> {
+//!     pipeline! {
+//!         let numbers = range(n);
+//!         let squares = numbers.filter(|x| x % 2 == 0).map(|x| x * x);
+//!         squares.collect()
+//!     }
+//! }
+//!
+//! let squares = squares_of_evens(7).run_on("local[2]").unwrap();
+//! assert_eq!(squares, vec![0, 4, 16, 36]);
+//! ```
+
+pub use barks_macros::{job, pipeline};
+pub use barks_runtime::{
+    BoxIter, Context, Data, Dataset, Error, ErrorSink, Job, JobArg, Key, Master, Output, Pair,
+    Persisted, Result, SameKey, Sink, SortKey, Source,
+};
+
+/// The runtime, for what the facade does not re-export (plans, scheduler).
+pub use barks_runtime as runtime;
+
+/// Sources and sinks.
+pub use barks_io as io;
+
+/// Everything a job file needs: `use barks::prelude::*;`.
+pub mod prelude {
+    pub use crate::io::SaveAsTextFile;
+    pub use crate::{Context, Dataset, Job, Output, Persisted, job, pipeline};
+    pub use serde::{Deserialize, Serialize};
+}
+
+/// What the macros expand to. Not a stable API.
+#[doc(hidden)]
+pub mod __private {
+    pub use barks_runtime::job::{ArgDecoder, ArgEncoder, JOBS, JobDef, build_plan, check_output};
+    pub use barks_runtime::plan::Plan;
+    pub use linkme;
+
+    /// Extension traits whose methods a pipeline may call.
+    pub mod ext {
+        pub use barks_io::SaveAsTextFile;
+    }
+
+    /// The sources a pipeline may start from, with every argument explicit.
+    pub mod sources {
+        pub use barks_io::text_file;
+        pub use barks_runtime::{from_source, parallelize, persisted, range};
+    }
+}
