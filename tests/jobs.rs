@@ -76,3 +76,44 @@ fn a_loop_inside_a_job_runs_every_iteration() {
         assert!((x - y).abs() < 1e-9, "{x} vs {y}");
     }
 }
+
+#[test]
+fn a_plan_serializes_to_ids_and_data_and_rebuilds_from_the_registry() {
+    use barks::runtime::find_job;
+    use barks::runtime::plan::{PlanDesc, StageKind};
+
+    let job = ranks(vec![(1, 2), (2, 1)], 2);
+    let plan = job.plan(3).unwrap();
+    let desc = &plan.desc;
+    assert!(desc.job.contains("ranks#"), "id names the job: {}", desc.job);
+    // distinct + group_by_key + per iteration (ranks shuffle + reduce_by_key).
+    let shuffles = desc.stages.iter().filter(|s| matches!(s.kind, StageKind::ShuffleMap { .. })).count();
+    assert!(shuffles >= 4, "{shuffles} shuffle stages");
+    assert_eq!(desc.stages.last().unwrap().kind, StageKind::Result);
+
+    // What a driver would send: bytes, no code.
+    let bytes = postcard::to_allocvec(desc).unwrap();
+    let received: PlanDesc = postcard::from_bytes(&bytes).unwrap();
+    assert_eq!(&received, desc);
+
+    // What a worker does: look the job up by id and rebuild the same DAG.
+    let def = find_job(&received.job).unwrap();
+    let rebuilt = (def.build)(&received.args, received.default_parallelism).unwrap();
+    assert_eq!(&rebuilt.desc, desc);
+
+    // Arguments from other code are refused, not misread.
+    let err = (def.build)(&[0xff, 0xff, 0xff], 3).err().expect("garbage arguments must fail");
+    assert!(err.to_string().contains("arguments of job `ranks`"), "{err}");
+    assert!(find_job("no::such::job#0").is_err());
+}
+
+#[test]
+fn the_master_comes_from_code_and_is_validated() {
+    use barks::Context;
+    assert_eq!(Context::new("local[3]").unwrap().default_parallelism(), 3);
+    assert!(Context::new("local[*]").unwrap().default_parallelism() >= 1);
+    for bad in ["local[0]", "local[x]", "yarn", "local[2"] {
+        let err = Context::new(bad).unwrap_err().to_string();
+        assert!(err.contains(bad), "the error names the master: {err}");
+    }
+}
