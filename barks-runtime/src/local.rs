@@ -51,14 +51,14 @@ enum TaskOutput {
     Result(PartResult),
 }
 
-/// The text of a panic payload.
+/// The text of a panic payload: `panicked: <message>`.
 pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
-        format!("task panicked: {s}")
+        format!("panicked: {s}")
     } else if let Some(s) = payload.downcast_ref::<String>() {
-        format!("task panicked: {s}")
+        format!("panicked: {s}")
     } else {
-        "task panicked".to_string()
+        "panicked".to_string()
     }
 }
 
@@ -78,7 +78,7 @@ fn run_task(
             None => Ok(out),
         },
         Ok(Err(err)) => Err(tc.take_error().unwrap_or(err).to_string()),
-        Err(payload) => Err(panic_message(payload.as_ref())),
+        Err(payload) => Err(format!("task {}", panic_message(payload.as_ref()))),
     }
 }
 
@@ -160,7 +160,20 @@ fn execute(plan: &Plan, threads: usize, max_attempts: u32) -> Result<Box<dyn Any
                                 .iter_mut()
                                 .map(|s| s.take().unwrap_or_else(|| Box::new(())))
                                 .collect();
-                            let summary = dep.finalize(parts);
+                            // Finalizing may run user code (a sort key's `Ord`).
+                            let summary = match catch_unwind(AssertUnwindSafe(|| {
+                                dep.finalize(parts)
+                            })) {
+                                Ok(summary) => summary,
+                                Err(payload) => {
+                                    over.store(true, Ordering::Relaxed);
+                                    return Err(Error::Plan(format!(
+                                        "job `{}` failed: finishing stage {stage} on the driver {}",
+                                        plan.desc.job,
+                                        panic_message(payload.as_ref())
+                                    )));
+                                }
+                            };
                             let mut state =
                                 shuffles.shuffles.lock().unwrap_or_else(|e| e.into_inner());
                             if let Some(s) = state.get_mut(&dep.id()) {
@@ -175,7 +188,16 @@ fn execute(plan: &Plan, threads: usize, max_attempts: u32) -> Result<Box<dyn Any
                             .iter_mut()
                             .map(|r| r.take().unwrap_or_else(|| Box::new(())))
                             .collect();
-                        return plan.action.merge(parts);
+                        // Merging runs user code on the driver (e.g. `reduce`'s
+                        // function): a panic there fails the job, like a task's.
+                        return catch_unwind(AssertUnwindSafe(|| plan.action.merge(parts)))
+                            .unwrap_or_else(|payload| {
+                                Err(Error::Plan(format!(
+                                    "job `{}` failed: merging the partition results on the driver {}",
+                                    plan.desc.job,
+                                    panic_message(payload.as_ref())
+                                )))
+                            });
                     }
                     Command::JobFailed {
                         stage,
