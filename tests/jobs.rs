@@ -39,7 +39,11 @@ fn word_count_matches_a_sequential_count() {
         *expected.entry(w.to_string()).or_insert(0u64) += 1;
     }
     for master in ["local[1]", "local[2]", "local[4]"] {
-        let got: BTreeMap<_, _> = word_count(lines.clone()).run_on(master).unwrap().into_iter().collect();
+        let got: BTreeMap<_, _> = word_count(lines.clone())
+            .run_on(master)
+            .unwrap()
+            .into_iter()
+            .collect();
         assert_eq!(got, expected, "{master}");
     }
 }
@@ -67,7 +71,10 @@ fn a_loop_inside_a_job_runs_every_iteration() {
                 }
             }
         }
-        model = sums.into_iter().map(|(k, s)| (k, 0.15 + 0.85 * s)).collect();
+        model = sums
+            .into_iter()
+            .map(|(k, s)| (k, 0.15 + 0.85 * s))
+            .collect();
     }
     let model: Vec<(u32, f64)> = model.into_iter().collect();
     assert_eq!(got.len(), model.len());
@@ -85,9 +92,17 @@ fn a_plan_serializes_to_ids_and_data_and_rebuilds_from_the_registry() {
     let job = ranks(vec![(1, 2), (2, 1)], 2);
     let plan = job.plan(3).unwrap();
     let desc = &plan.desc;
-    assert!(desc.job.contains("ranks#"), "id names the job: {}", desc.job);
+    assert!(
+        desc.job.contains("ranks#"),
+        "id names the job: {}",
+        desc.job
+    );
     // distinct + group_by_key + per iteration (ranks shuffle + reduce_by_key).
-    let shuffles = desc.stages.iter().filter(|s| matches!(s.kind, StageKind::ShuffleMap { .. })).count();
+    let shuffles = desc
+        .stages
+        .iter()
+        .filter(|s| matches!(s.kind, StageKind::ShuffleMap { .. }))
+        .count();
     assert!(shuffles >= 4, "{shuffles} shuffle stages");
     assert_eq!(desc.stages.last().unwrap().kind, StageKind::Result);
 
@@ -102,8 +117,13 @@ fn a_plan_serializes_to_ids_and_data_and_rebuilds_from_the_registry() {
     assert_eq!(&rebuilt.desc, desc);
 
     // Arguments from other code are refused, not misread.
-    let err = (def.build)(&[0xff, 0xff, 0xff], 3).err().expect("garbage arguments must fail");
-    assert!(err.to_string().contains("arguments of job `ranks`"), "{err}");
+    let err = (def.build)(&[0xff, 0xff, 0xff], 3)
+        .err()
+        .expect("garbage arguments must fail");
+    assert!(
+        err.to_string().contains("arguments of job `ranks`"),
+        "{err}"
+    );
     assert!(find_job("no::such::job#0").is_err());
 }
 

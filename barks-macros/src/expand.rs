@@ -7,6 +7,7 @@ use crate::validate::Facts;
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::Expr;
+use syn::spanned::Spanned;
 
 fn source_call(name: &syn::Ident, args: &[Expr]) -> TokenStream {
     let some = |e: &Expr| quote_spanned!(name.span()=> ::std::option::Option::Some(#e));
@@ -33,12 +34,24 @@ fn chain(chain: &Chain) -> TokenStream {
     };
     for call in &chain.calls {
         let name = &call.name;
+        let binary = crate::ops::method_kind(&name.to_string()) == Some(crate::ops::Kind::Binary);
         let args = call.args.iter().enumerate().map(|(i, a)| {
-            let binary = i == 0
-                && crate::ops::method_kind(&name.to_string()) == Some(crate::ops::Kind::Binary);
-            if binary { quote!(&#a) } else { quote!(#a) }
+            if binary && i == 0 {
+                quote_spanned!(a.span()=> &#a)
+            } else {
+                quote!(#a)
+            }
         });
-        out = quote!(#out.#name(#(#args),*));
+        // A path call (`Dataset::op(data, ..)`) rather than a method call:
+        // an unmet bound of the operator (e.g. `T: Pair` for `reduce_by_key`)
+        // is then reported with the bound's own message instead of "method
+        // exists but its trait bounds were not satisfied". Everything is
+        // spanned at the operator, the receiver too (through `__barks_data`),
+        // so such an error points at it, once.
+        out = quote_spanned!(name.span()=> {
+            let __barks_data = &#out;
+            ::barks::Dataset::#name(__barks_data, #(#args),*)
+        });
     }
     out
 }

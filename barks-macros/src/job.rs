@@ -6,10 +6,12 @@
 //! arguments and returns a `barks::Job<R>` (its arguments, encoded, ready to
 //! run on any master).
 
+use crate::parse::Pipeline;
+use proc_macro2::Span;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{FnArg, ItemFn, ReturnType};
+use syn::{Expr, FnArg, ItemFn, ReturnType, Stmt, Type};
 
 /// FNV-1a: a stable fingerprint of the job's tokens, so a driver and a worker
 /// built from different job code do not agree on the id.
@@ -17,6 +19,52 @@ fn fingerprint(tokens: &str) -> u64 {
     tokens.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
+}
+
+/// The span of the pipeline's output (its last call, e.g. `.count()`), if
+/// the body ends with `pipeline! { ... }`; else the span of `ret`.
+fn output_span(item: &ItemFn, ret: &Type) -> Span {
+    let mac = match item.block.stmts.last() {
+        Some(Stmt::Macro(m)) => &m.mac,
+        Some(Stmt::Expr(Expr::Macro(m), None)) => &m.mac,
+        _ => return ret.span(),
+    };
+    if !mac
+        .path
+        .segments
+        .last()
+        .is_some_and(|s| s.ident == "pipeline")
+    {
+        return ret.span();
+    }
+    match mac.parse_body::<crate::parse::Pipeline>() {
+        Ok(Pipeline {
+            output: Some(chain),
+            ..
+        }) => chain.span(),
+        _ => ret.span(),
+    }
+}
+
+/// When the attribute is rejected: the function's signature with a body that
+/// is never run, so calls of the job do not add errors of their own.
+pub fn stub(item: &ItemFn) -> TokenStream {
+    let sig = &item.sig;
+    if sig.receiver().is_some() {
+        return TokenStream::new();
+    }
+    let (vis, name, generics, inputs) = (&item.vis, &sig.ident, &sig.generics, &sig.inputs);
+    let where_clause = &generics.where_clause;
+    let ret = match &sig.output {
+        ReturnType::Type(_, ty) => quote!(#ty),
+        ReturnType::Default => quote!(()),
+    };
+    quote! {
+        #[allow(unused_variables, dead_code, clippy::all)]
+        #vis fn #name #generics(#inputs) -> ::barks::Job<#ret> #where_clause {
+            ::std::unreachable!()
+        }
+    }
 }
 
 pub fn expand(item: ItemFn) -> syn::Result<TokenStream> {
@@ -27,9 +75,9 @@ pub fn expand(item: ItemFn) -> syn::Result<TokenStream> {
             "a barks job cannot be `async`: it describes a pipeline, it does not run one",
         ));
     }
-    if !sig.generics.params.is_empty() {
+    if let Some(param) = sig.generics.params.first() {
         return Err(syn::Error::new(
-            sig.generics.span(),
+            param.span(),
             "a barks job cannot be generic: workers look it up by id and must know every type; write one job per type",
         ));
     }
@@ -52,6 +100,12 @@ pub fn expand(item: ItemFn) -> syn::Result<TokenStream> {
                     "a barks job is a free function: it cannot take `self`",
                 ));
             }
+            FnArg::Typed(t) if matches!(*t.ty, Type::ImplTrait(_)) => {
+                return Err(syn::Error::new(
+                    t.ty.span(),
+                    "a barks job cannot take `impl Trait`: workers look it up by id and must know every type; name a concrete type",
+                ));
+            }
             FnArg::Typed(t) => {
                 pats.push(t.pat.as_ref().clone());
                 tys.push(t.ty.as_ref().clone());
@@ -69,17 +123,38 @@ pub fn expand(item: ItemFn) -> syn::Result<TokenStream> {
     let params: Vec<_> = (0..tys.len())
         .map(|i| format_ident!("__barks_arg_{}", i))
         .collect();
-    let encode = tys
+    // One codec per argument type, built once in a `const`: a type that
+    // cannot be sent to workers is reported once, at the user's type.
+    let codecs = format_ident!("__BARKS_ARGS_{}", name);
+    let codec_tys = tys
         .iter()
-        .zip(&params)
-        .map(|(ty, p)| quote_spanned!(ty.span()=> __args.arg::<#ty>(&#p);));
+        .map(|ty| quote_spanned!(ty.span()=> ::barks::__private::ArgCodec<#ty>));
+    let codec_values = tys
+        .iter()
+        .map(|ty| quote_spanned!(ty.span()=> ::barks::__private::arg_codec::<#ty>()));
+    let codecs_def = (!tys.is_empty()).then(|| {
+        quote! {
+            #[allow(non_upper_case_globals)]
+            const #codecs: (#(#codec_tys,)*) = (#(#codec_values,)*);
+        }
+    });
+    let index = (0..tys.len()).map(syn::Index::from).collect::<Vec<_>>();
+    let encode = params
+        .iter()
+        .zip(&index)
+        .map(|(p, i)| quote!((#codecs.#i.encode)(&mut __args, &#p);));
     let decode = tys
         .iter()
         .zip(&pats)
-        .map(|(ty, pat)| quote_spanned!(ty.span()=> let #pat: #ty = __args.arg::<#ty>()?;));
-    let check_output =
-        quote_spanned!(ret.span()=> ::barks::__private::check_output::<#ret, _>(__output));
+        .zip(&index)
+        .map(|((ty, pat), i)| quote!(let #pat: #ty = (#codecs.#i.decode)(&mut __args)?;));
+    // Spanned at the pipeline's last action: a return type that does not
+    // match the output is reported once, at the declared type, with that
+    // action labelled.
+    let check_output = quote_spanned!(output_span(&item, &ret)=> __output.declared::<#ret>());
     Ok(quote! {
+        #codecs_def
+
         #[allow(non_upper_case_globals)]
         #[::barks::__private::linkme::distributed_slice(::barks::__private::JOBS)]
         #[linkme(crate = ::barks::__private::linkme)]

@@ -23,8 +23,12 @@ pub fn job(attr: TokenStream, item: TokenStream) -> TokenStream {
             .into();
     }
     let item = syn::parse_macro_input!(item as syn::ItemFn);
-    job::expand(item)
-        .unwrap_or_else(syn::Error::into_compile_error)
+    job::expand(item.clone())
+        .unwrap_or_else(|e| {
+            let error = e.into_compile_error();
+            let stub = job::stub(&item);
+            quote::quote!(#error #stub)
+        })
         .into()
 }
 

@@ -12,13 +12,27 @@ pub enum Kind {
     Action,
 }
 
-/// Sources and their accepted argument counts.
-pub const SOURCES: &[(&str, &[usize])] = &[
-    ("parallelize", &[1, 2]),
-    ("range", &[1, 2, 3, 4]),
-    ("text_file", &[1, 2]),
-    ("persisted", &[1]),
-    ("from_source", &[1]),
+/// Sources and their accepted calls (one per argument count).
+pub const SOURCES: &[(&str, &[&str])] = &[
+    (
+        "parallelize",
+        &["parallelize(data)", "parallelize(data, partitions)"],
+    ),
+    (
+        "range",
+        &[
+            "range(end)",
+            "range(start, end)",
+            "range(start, end, step)",
+            "range(start, end, step, partitions)",
+        ],
+    ),
+    (
+        "text_file",
+        &["text_file(path)", "text_file(path, min_partitions)"],
+    ),
+    ("persisted", &["persisted(handle)"]),
+    ("from_source", &["from_source(source)"]),
 ];
 
 const TRANSFORMS: &[&str] = &[
@@ -80,6 +94,7 @@ const ACTIONS: &[&str] = &[
     "save_as_text_file",
     "persist",
     "write",
+    "action",
 ];
 
 /// The kind of a method name, if barks knows it.
@@ -95,9 +110,21 @@ pub fn method_kind(name: &str) -> Option<Kind> {
     }
 }
 
-/// The accepted argument counts of a source.
-pub fn source_arities(name: &str) -> Option<&'static [usize]> {
+/// The accepted calls of a source, e.g. `["text_file(path)", ...]`.
+pub fn source_calls(name: &str) -> Option<&'static [&'static str]> {
     SOURCES.iter().find(|(n, _)| *n == name).map(|(_, a)| *a)
+}
+
+/// The argument count of a call as `source_calls` spells it.
+pub fn arity(call: &str) -> usize {
+    let args = call
+        .split_once('(')
+        .map_or("", |(_, a)| a.trim_end_matches(')'));
+    if args.trim().is_empty() {
+        0
+    } else {
+        args.split(',').count()
+    }
 }
 
 /// Every method name, for suggestions.

@@ -4,7 +4,7 @@
 
 use crate::ops::{self, Kind};
 use crate::parse::{Chain, Head, Pipeline, Stmt};
-use crate::suggest::did_you_mean;
+use crate::suggest::nearest;
 use proc_macro2::Span;
 use std::collections::HashSet;
 use syn::{Expr, Ident};
@@ -34,10 +34,11 @@ impl Checker {
     }
 
     fn lookup(&mut self, name: &str) -> Option<&mut StageInfo> {
+        // Innermost scope first, latest definition first.
         self.scopes
             .iter_mut()
             .rev()
-            .flat_map(|s| s.iter_mut())
+            .flat_map(|s| s.iter_mut().rev())
             .find(|s| s.name == name)
     }
 
@@ -56,7 +57,7 @@ impl Checker {
             stage.used = true;
             return;
         }
-        if ops::source_arities(&key).is_some() {
+        if ops::source_calls(&key).is_some() {
             self.error(
                 name.span(),
                 format!("`{key}` is a source: call it, e.g. `{key}(...)`"),
@@ -64,8 +65,23 @@ impl Checker {
             return;
         }
         let names = self.stage_names();
-        let hint = did_you_mean(&key, names.iter().map(String::as_str));
-        self.error(name.span(), format!("unknown stage `{key}`{hint}; stages must be defined with `let {key} = ...;` before they are used"));
+        match nearest(&key, names.iter().map(String::as_str)) {
+            Some(near) => {
+                let near = near.to_string();
+                // The stage meant here is used: do not also report it unused.
+                if let Some(stage) = self.lookup(&near) {
+                    stage.used = true;
+                }
+                self.error(
+                    name.span(),
+                    format!("unknown stage `{key}`: did you mean `{near}`?"),
+                );
+            }
+            None => self.error(
+                name.span(),
+                format!("unknown stage `{key}`: define it with `let {key} = ...;` first, or start from a source, e.g. `parallelize({key})`"),
+            ),
+        }
     }
 
     fn check_chain(&mut self, chain: &Chain, is_output: bool) {
@@ -73,16 +89,24 @@ impl Checker {
             Head::Stage(name) => self.use_stage(name),
             Head::Source { name, args } => {
                 let key = name.to_string();
-                match ops::source_arities(&key) {
-                    Some(arities) if arities.contains(&args.len()) => {}
-                    Some(arities) => self.error(
-                        name.span(),
-                        format!(
-                            "`{key}` takes {} argument(s), not {}",
-                            join_counts(arities),
-                            args.len()
-                        ),
-                    ),
+                match ops::source_calls(&key) {
+                    Some(calls) if calls.iter().any(|c| ops::arity(c) == args.len()) => {}
+                    Some(calls) => {
+                        let counts: Vec<usize> = calls.iter().map(|c| ops::arity(c)).collect();
+                        let forms: Vec<String> = calls.iter().map(|c| format!("`{c}`")).collect();
+                        self.error(
+                            name.span(),
+                            format!(
+                                "`{key}` takes {} argument{}, not {}: write {}",
+                                join_or(
+                                    &counts.iter().map(ToString::to_string).collect::<Vec<_>>()
+                                ),
+                                if counts == [1] { "" } else { "s" },
+                                args.len(),
+                                join_or(&forms)
+                            ),
+                        )
+                    }
                     None if self.lookup(&key).is_some() => self.error(
                         name.span(),
                         format!(
@@ -90,32 +114,48 @@ impl Checker {
                         ),
                     ),
                     None => {
-                        let hint = did_you_mean(&key, ops::all_sources());
-                        self.error(
-                            name.span(),
-                            format!(
-                                "unknown source `{key}`{hint}; the sources are {}",
-                                ops::all_sources().collect::<Vec<_>>().join(", ")
+                        let message = match nearest(&key, ops::all_sources()) {
+                            Some(near) => format!("unknown source `{key}`: did you mean `{near}`?"),
+                            None => format!(
+                                "unknown source `{key}`: the sources are {}",
+                                join_or(
+                                    &ops::all_sources()
+                                        .map(|s| format!("`{s}`"))
+                                        .collect::<Vec<_>>()
+                                )
                             ),
-                        )
+                        };
+                        self.error(name.span(), message)
                     }
                 }
             }
         }
         let last = chain.calls.len().saturating_sub(1);
+        let mut has_action = false;
         for (i, call) in chain.calls.iter().enumerate() {
             let key = call.name.to_string();
             match ops::method_kind(&key) {
                 None => {
-                    let hint = did_you_mean(&key, ops::all_methods());
-                    self.error(call.name.span(), format!("unknown operator `{key}`{hint}"));
+                    let message = match nearest(&key, ops::all_methods()) {
+                        Some(near) => format!("unknown operator `{key}`: did you mean `{near}`?"),
+                        None => format!("unknown operator `{key}`: barks datasets have no such operator"),
+                    };
+                    self.error(call.name.span(), message);
                 }
-                Some(Kind::Action) if !is_output => self.error(
-                    call.name.span(),
-                    format!("`{key}` is an action: it ends the pipeline, so it can only be the last call of the output, not part of a stage"),
-                ),
+                Some(Kind::Action) if !is_output => {
+                    has_action = true;
+                    self.error(
+                        call.name.span(),
+                        format!("`{key}` is an action: it produces the job's result, so it cannot define a stage; remove it here and end the output with `.{key}(...)`"),
+                    )
+                }
                 Some(Kind::Action) if i != last => {
-                    self.error(call.name.span(), format!("`{key}` is an action and must be the last call of the output"))
+                    has_action = true;
+                    let next = &chain.calls[i + 1].name;
+                    self.error(
+                        call.name.span(),
+                        format!("`{key}` is an action, so it must be the last call of the output: move `.{next}(...)` before `.{key}(...)`"),
+                    )
                 }
                 Some(Kind::Binary) => match call.args.first() {
                     Some(Expr::Path(p)) if p.path.get_ident().is_some() => {
@@ -128,16 +168,11 @@ impl Checker {
                         format!("`{key}` takes the name of another stage as its first argument, e.g. `.{key}(other)`"),
                     ),
                 },
-                Some(Kind::Transform) | Some(Kind::Action) => {}
+                Some(Kind::Action) => has_action = true,
+                Some(Kind::Transform) => {}
             }
         }
-        if is_output
-            && chain
-                .calls
-                .last()
-                .and_then(|c| ops::method_kind(&c.name.to_string()))
-                != Some(Kind::Action)
-        {
+        if is_output && !has_action {
             self.error(
                 chain.span(),
                 "the pipeline's output must end with an action, such as `.collect()`, `.count()` or `.save_as_text_file(dir)`",
@@ -175,12 +210,13 @@ impl Checker {
             .scopes
             .last()
             .is_some_and(|s| s.iter().any(|st| st.name == key));
+        let redefined = in_this_scope || self.lookup(&key).is_some();
         if in_this_scope {
             self.error(
                 name.span(),
                 format!("stage `{key}` is defined twice: give this one another name, or write `{key} = ...` (without `let`) to replace it"),
             );
-        } else if self.lookup(&key).is_some() {
+        } else if redefined {
             self.error(
                 name.span(),
                 format!("stage `{key}` is already defined outside this loop: write `{key} = ...` (without `let`) to update it each iteration"),
@@ -189,7 +225,8 @@ impl Checker {
         if let Some(scope) = self.scopes.last_mut() {
             scope.push(StageInfo {
                 name: name.clone(),
-                used: false,
+                // Already reported: "never used" would only repeat it.
+                used: redefined,
             });
         }
     }
@@ -209,12 +246,20 @@ impl Checker {
     }
 }
 
-fn join_counts(counts: &[usize]) -> String {
-    let parts: Vec<String> = counts.iter().map(ToString::to_string).collect();
+/// "a", "a or b", "a, b or c".
+fn join_or(parts: &[String]) -> String {
     match parts.split_last() {
         Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
         _ => parts.join(""),
     }
+}
+
+/// The last stage `stmts` define at their own level.
+fn last_stage(stmts: &[Stmt]) -> Option<&Ident> {
+    stmts.iter().rev().find_map(|s| match s {
+        Stmt::Let { name, .. } | Stmt::Assign { name, .. } => Some(name),
+        Stmt::For { .. } => None,
+    })
 }
 
 /// Validates `pipeline`; all problems are reported together.
@@ -225,13 +270,22 @@ pub fn validate(pipeline: &Pipeline) -> syn::Result<Facts> {
     };
     checker.check_block(&pipeline.stmts);
     match &pipeline.output {
-        Some(output) => checker.check_chain(output, true),
-        None => checker.error(
-            Span::call_site(),
-            "this pipeline has no output: end it with an action on a stage, e.g. `counts.collect()` or `counts.save_as_text_file(dir)`",
-        ),
+        Some(output) => {
+            checker.check_chain(output, true);
+            checker.close_scope();
+        }
+        None => {
+            // Its stages are all unused, which is the same problem: say it once.
+            let (span, stage) = match last_stage(&pipeline.stmts) {
+                Some(name) => (name.span(), name.to_string()),
+                None => (Span::call_site(), "counts".to_string()),
+            };
+            checker.error(
+                span,
+                format!("this pipeline has no output: end it with an action on a stage, e.g. `{stage}.collect()` or `{stage}.save_as_text_file(dir)`"),
+            )
+        }
     }
-    checker.close_scope();
     let mut errors = checker.errors.into_iter();
     match errors.next() {
         None => Ok(checker.facts),

@@ -64,6 +64,38 @@ impl<R> JobOutput<R> for Output<R> {
     }
 }
 
+/// Checks that a job's declared return type (`Self`) is its pipeline's
+/// result `A`; `#[barks::job]` calls [`declared_output`] on the pipeline.
+/// (The declared type is `Self` so that it also drives inference: an action
+/// whose result type is left open, e.g. `.action(.., |parts| ...collect())`,
+/// gets the declared one.)
+#[diagnostic::on_unimplemented(
+    message = "this pipeline outputs `{A}`, but the job declares that it returns `{Self}`",
+    label = "the job declares `{Self}` here",
+    note = "change the job's return type to `{A}`, or end the pipeline with an action that produces `{Self}`"
+)]
+pub trait Returns<A>: Sized {
+    /// The output, typed as the job declares it.
+    fn cast(output: Output<A>) -> Output<Self>;
+}
+
+#[diagnostic::do_not_recommend]
+impl<R> Returns<R> for R {
+    fn cast(output: Output<R>) -> Output<R> {
+        output
+    }
+}
+
+impl<A> Output<A> {
+    /// The output as a job declared to return `R` runs it (see [`Returns`]).
+    /// A method, so that `A` comes from the output before `R: Returns<A>`
+    /// is checked: a mismatch is reported with `Returns`' message.
+    #[doc(hidden)]
+    pub fn declared<R: Returns<A>>(self) -> Output<R> {
+        R::cast(self)
+    }
+}
+
 /// A result that can travel from a task to the driver.
 pub trait PartData: Serialize + DeserializeOwned + Send + 'static {}
 impl<T: Serialize + DeserializeOwned + Send + 'static> PartData for T {}

@@ -2,6 +2,8 @@
 //! that tell a user what to change.
 
 use crate::dataset::Dataset;
+use crate::error::Result;
+use crate::job::{ArgDecoder, ArgEncoder};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::hash::Hash;
@@ -29,6 +31,30 @@ pub trait JobArg: Serialize + DeserializeOwned + 'static {}
 
 #[diagnostic::do_not_recommend]
 impl<T: Serialize + DeserializeOwned + 'static> JobArg for T {}
+
+/// How a job encodes (on the driver) and decodes (on workers) one argument
+/// type. `#[barks::job]` builds these once per job, in a `const`, so a type
+/// that is not a [`JobArg`] is reported once, at the argument's type.
+#[doc(hidden)]
+pub struct ArgCodec<A> {
+    pub encode: fn(&mut ArgEncoder, &A),
+    pub decode: fn(&mut ArgDecoder<'_>) -> Result<A>,
+}
+
+/// The codec of `A`; requires `A: JobArg`.
+#[doc(hidden)]
+pub const fn arg_codec<A: JobArg>() -> ArgCodec<A> {
+    fn encode<A: JobArg>(args: &mut ArgEncoder, value: &A) {
+        args.arg(value)
+    }
+    fn decode<A: JobArg>(args: &mut ArgDecoder<'_>) -> Result<A> {
+        args.arg()
+    }
+    ArgCodec {
+        encode: encode::<A>,
+        decode: decode::<A>,
+    }
+}
 
 /// A `(key, value)` element: what every `*_by_key`, join and cogroup needs.
 #[diagnostic::on_unimplemented(

@@ -13,7 +13,8 @@ fn dag() -> impl Strategy<Value = Vec<StageDesc>> {
     (1usize..6)
         .prop_flat_map(|n| {
             let parts = proptest::collection::vec(0usize..5, n);
-            let parents = proptest::collection::vec(proptest::collection::btree_set(0usize..6, 0..3), n);
+            let parents =
+                proptest::collection::vec(proptest::collection::btree_set(0usize..6, 0..3), n);
             (parts, parents)
         })
         .prop_map(|(parts, parents)| {
@@ -21,9 +22,18 @@ fn dag() -> impl Strategy<Value = Vec<StageDesc>> {
             (0..n)
                 .map(|i| StageDesc {
                     id: i,
-                    kind: if i + 1 == n { StageKind::Result } else { StageKind::ShuffleMap { shuffle: i } },
+                    kind: if i + 1 == n {
+                        StageKind::Result
+                    } else {
+                        StageKind::ShuffleMap { shuffle: i }
+                    },
                     partitions: parts[i],
-                    parents: parents[i].iter().copied().filter(|&p| p + 1 < i).chain(i.checked_sub(1)).collect(),
+                    parents: parents[i]
+                        .iter()
+                        .copied()
+                        .filter(|&p| p + 1 < i)
+                        .chain(i.checked_sub(1))
+                        .collect(),
                 })
                 .collect()
         })
@@ -31,7 +41,11 @@ fn dag() -> impl Strategy<Value = Vec<StageDesc>> {
 
 /// Runs a schedule: `outcomes` decides, task by task, whether it fails and
 /// which running task finishes next.
-fn run(stages: &[StageDesc], max_attempts: u32, outcomes: &[(bool, usize)]) -> (Vec<Command>, bool) {
+fn run(
+    stages: &[StageDesc],
+    max_attempts: u32,
+    outcomes: &[(bool, usize)],
+) -> (Vec<Command>, bool) {
     let mut s = Scheduler::new(stages, max_attempts);
     let mut all = Vec::new();
     let mut running: Vec<TaskId> = Vec::new();
@@ -45,7 +59,11 @@ fn run(stages: &[StageDesc], max_attempts: u32, outcomes: &[(bool, usize)]) -> (
                 Command::Launch(t) => {
                     // A stage runs only when every parent is complete.
                     for p in &stages[t.stage].parents {
-                        assert!(completed.contains(p), "stage {} launched before parent {p}", t.stage);
+                        assert!(
+                            completed.contains(p),
+                            "stage {} launched before parent {p}",
+                            t.stage
+                        );
                     }
                     let a = attempts.entry((t.stage, t.partition)).or_default();
                     *a += 1;
@@ -53,7 +71,9 @@ fn run(stages: &[StageDesc], max_attempts: u32, outcomes: &[(bool, usize)]) -> (
                     assert!(t.attempt <= max_attempts);
                     running.push(*t);
                 }
-                Command::StageCompleted(st) => assert!(completed.insert(*st), "stage {st} completed twice"),
+                Command::StageCompleted(st) => {
+                    assert!(completed.insert(*st), "stage {st} completed twice")
+                }
                 Command::JobSucceeded | Command::JobFailed { .. } => assert!(s.is_over()),
             }
         }
@@ -65,7 +85,10 @@ fn run(stages: &[StageDesc], max_attempts: u32, outcomes: &[(bool, usize)]) -> (
         step += 1;
         let t = running.remove(pick % running.len());
         commands = if fail {
-            s.handle(Event::TaskFailed { task: t, message: format!("boom {t:?}") })
+            s.handle(Event::TaskFailed {
+                task: t,
+                message: format!("boom {t:?}"),
+            })
         } else {
             s.handle(Event::TaskSucceeded(t))
         };
@@ -103,23 +126,75 @@ proptest! {
 
 #[test]
 fn a_failed_task_is_retried_until_its_attempts_are_used_up() {
-    let stages = vec![StageDesc { id: 0, kind: StageKind::Result, partitions: 1, parents: vec![] }];
+    let stages = vec![StageDesc {
+        id: 0,
+        kind: StageKind::Result,
+        partitions: 1,
+        parents: vec![],
+    }];
     let mut s = Scheduler::new(&stages, 2);
-    let first = TaskId { stage: 0, partition: 0, attempt: 1 };
+    let first = TaskId {
+        stage: 0,
+        partition: 0,
+        attempt: 1,
+    };
     assert_eq!(s.start(), vec![Command::Launch(first)]);
-    let retry = s.handle(Event::TaskFailed { task: first, message: "x".into() });
-    assert_eq!(retry, vec![Command::Launch(TaskId { attempt: 2, ..first })]);
-    let end = s.handle(Event::TaskFailed { task: TaskId { attempt: 2, ..first }, message: "last".into() });
-    assert_eq!(end, vec![Command::JobFailed { stage: 0, partition: 0, attempts: 2, message: "last".into() }]);
-    assert!(s.handle(Event::TaskSucceeded(first)).is_empty(), "nothing happens after the end");
+    let retry = s.handle(Event::TaskFailed {
+        task: first,
+        message: "x".into(),
+    });
+    assert_eq!(
+        retry,
+        vec![Command::Launch(TaskId {
+            attempt: 2,
+            ..first
+        })]
+    );
+    let end = s.handle(Event::TaskFailed {
+        task: TaskId {
+            attempt: 2,
+            ..first
+        },
+        message: "last".into(),
+    });
+    assert_eq!(
+        end,
+        vec![Command::JobFailed {
+            stage: 0,
+            partition: 0,
+            attempts: 2,
+            message: "last".into()
+        }]
+    );
+    assert!(
+        s.handle(Event::TaskSucceeded(first)).is_empty(),
+        "nothing happens after the end"
+    );
 }
 
 #[test]
 fn stages_without_partitions_complete_at_once() {
     let stages = vec![
-        StageDesc { id: 0, kind: StageKind::ShuffleMap { shuffle: 7 }, partitions: 0, parents: vec![] },
-        StageDesc { id: 1, kind: StageKind::Result, partitions: 0, parents: vec![0] },
+        StageDesc {
+            id: 0,
+            kind: StageKind::ShuffleMap { shuffle: 7 },
+            partitions: 0,
+            parents: vec![],
+        },
+        StageDesc {
+            id: 1,
+            kind: StageKind::Result,
+            partitions: 0,
+            parents: vec![0],
+        },
     ];
     let mut s = Scheduler::new(&stages, 1);
-    assert_eq!(s.start(), vec![Command::StageCompleted(0), Command::StageCompleted(1), Command::JobSucceeded]);
+    assert_eq!(
+        s.start(),
+        vec![
+            Command::StageCompleted(0),
+            Command::StageCompleted(1),
+            Command::JobSucceeded
+        ]
+    );
 }

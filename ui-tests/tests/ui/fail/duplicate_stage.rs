@@ -1,0 +1,12 @@
+use barks::prelude::*;
+
+#[barks::job]
+fn evens(n: i64) -> Vec<i64> {
+    pipeline! {
+        let numbers = range(n);
+        let numbers = numbers.filter(|x| x % 2 == 0);
+        numbers.collect()
+    }
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+#[barks::job]
+fn evens(n: i64) {
+    barks::pipeline! {
+        let numbers = range(n);
+        numbers.filter(|x| x % 2 == 0).collect()
+    }
+}
+
+fn main() {}

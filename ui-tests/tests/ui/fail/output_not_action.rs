@@ -1,0 +1,11 @@
+use barks::prelude::*;
+
+#[barks::job]
+fn evens(n: i64) -> Vec<i64> {
+    pipeline! {
+        let numbers = range(n);
+        numbers.filter(|x| x % 2 == 0)
+    }
+}
+
+fn main() {}
