@@ -1,1 +1,16 @@
+//! Example jobs and the benchmark suite for barks.
+//!
+//! - [`jobs`]: the benchmark jobs of `shared/BENCHMARKS.md`, one per file, each
+//!   in two versions: `barks` (written with `#[barks::job]` and `pipeline!`)
+//!   and `baseline` (hand-written Rust with rayon and foldhash, no barks).
+//! - [`canonical`]: the one writer of the canonical `<JOB>.tsv` result that
+//!   both versions share.
+//! - [`bench`]: runs a job by name in either mode.
+//! - [`datagen`]: the deterministic data generator behind `barks-gen`.
+//! - [`cli`]: the small flag parser the binaries share.
 
+pub mod bench;
+pub mod canonical;
+pub mod cli;
+pub mod datagen;
+pub mod jobs;

@@ -1,0 +1,88 @@
+//! Word count.
+//!
+//! - `word_count` counts the words of an embedded public-domain text and
+//!   prints the ten most frequent with their counts;
+//! - `word_count --input PATH` does the same for a file, directory or glob;
+//! - `word_count --input PATH --output DIR` writes every `word<TAB>count`
+//!   into `DIR/part-*` files, committed with `DIR/_SUCCESS`.
+//!
+//! Words are runs of letters, digits and apostrophes, lower-cased.
+//! `--master local[N]` (or `BARKS_MASTER`) picks where the jobs run.
+
+use barks::prelude::*;
+use examples::cli::Args;
+use std::process::ExitCode;
+
+const DEFAULT_TEXT: &str = include_str!("../../data/declaration.txt");
+
+/// The words of a line, lower-cased.
+fn words(line: &str) -> Vec<String> {
+    line.split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .map(|w| w.trim_matches('\''))
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+#[barks::job]
+fn top_words_of_lines(lines: Vec<String>, n: usize) -> Vec<(u64, String)> {
+    pipeline! {
+        let text = parallelize(lines);
+        let counts = text.flat_map(|l: String| words(&l)).map(|w| (w, 1u64)).reduce_by_key(|a, b| a + b);
+        // Most frequent first; among equal counts, the larger word first.
+        counts.map(|(w, c): (String, u64)| (c, w)).top(n)
+    }
+}
+
+#[barks::job]
+fn top_words_of_file(path: String, n: usize) -> Vec<(u64, String)> {
+    pipeline! {
+        let text = text_file(path);
+        let counts = text.flat_map(|l: String| words(&l)).map(|w| (w, 1u64)).reduce_by_key(|a, b| a + b);
+        counts.map(|(w, c): (String, u64)| (c, w)).top(n)
+    }
+}
+
+#[barks::job]
+fn save_word_counts(path: String, output: String) -> () {
+    pipeline! {
+        let text = text_file(path);
+        let counts = text.flat_map(|l: String| words(&l)).map(|w| (w, 1u64)).reduce_by_key(|a, b| a + b);
+        counts.map(|(w, c): (String, u64)| format!("{w}\t{c}")).save_as_text_file(output)
+    }
+}
+
+fn main() -> ExitCode {
+    let run = || -> Result<(), Box<dyn std::error::Error>> {
+        let args = Args::from_env(&[])?;
+        let top: usize = args.get_or("top", 10)?;
+        let ctx = Context::new(&args.master())?;
+        match (args.get("input"), args.get("output")) {
+            (Some(input), Some(output)) => {
+                ctx.run_job(save_word_counts(input.to_string(), output.to_string()))?;
+                println!("wrote word counts to {output}");
+            }
+            (None, Some(_)) => return Err("--output needs --input".into()),
+            (input, None) => {
+                let top = match input {
+                    Some(path) => ctx.run_job(top_words_of_file(path.to_string(), top))?,
+                    None => {
+                        let lines = DEFAULT_TEXT.lines().map(str::to_string).collect();
+                        ctx.run_job(top_words_of_lines(lines, top))?
+                    }
+                };
+                for (count, word) in top {
+                    println!("{word}\t{count}");
+                }
+            }
+        }
+        Ok(())
+    };
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("word_count: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
