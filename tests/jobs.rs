@@ -18,7 +18,7 @@ fn word_count(lines: Vec<String>) -> Vec<(String, u64)> {
 #[barks::job]
 fn ranks(edges: Vec<(u32, u32)>, iters: usize) -> Vec<(u32, f64)> {
     pipeline! {
-        let links = parallelize(edges, 4).distinct().group_by_key();
+        let links = parallelize(edges, 4).distinct().group_by_key().cache();
         let ranks = links.map_values(|_| 1.0f64);
         for _ in 0..iters {
             let contribs = links.join(ranks).flat_map(|(_, (dsts, rank)): (u32, (Vec<u32>, f64))| {

@@ -98,6 +98,7 @@ impl Source for TextSource {
             end: split.end,
             file: split.file,
             errors,
+            last_len: 80,
         }))
     }
 }
@@ -108,6 +109,8 @@ struct Lines {
     end: u64,
     file: Arc<PathBuf>,
     errors: ErrorSink,
+    /// The length of the previous line, to size the next one's buffer.
+    last_len: usize,
 }
 
 impl Iterator for Lines {
@@ -117,7 +120,8 @@ impl Iterator for Lines {
         if self.pos >= self.end {
             return None;
         }
-        let mut line = Vec::new();
+        // Lines of a file tend to be alike: start at the last line's size.
+        let mut line = Vec::with_capacity(self.last_len + 1);
         let read = match self.reader.read_until(b'\n', &mut line) {
             Ok(0) => return None,
             Ok(n) => n,
@@ -128,6 +132,7 @@ impl Iterator for Lines {
         };
         let start = self.pos;
         self.pos += read as u64;
+        self.last_len = read;
         if line.last() == Some(&b'\n') {
             line.pop();
             if line.last() == Some(&b'\r') {

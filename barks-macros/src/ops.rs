@@ -51,6 +51,7 @@ const TRANSFORMS: &[&str] = &[
     "coalesce",
     "zip_with_index",
     "glom",
+    "cache",
     "distinct",
     "reduce_by_key",
     "fold_by_key",

@@ -218,7 +218,11 @@ impl<T: Data> Dataset<T> {
     pub fn collect(&self) -> Output<Vec<T>> {
         self.action(
             |it| it.collect::<Vec<T>>(),
-            |parts| parts.into_iter().flatten().collect(),
+            |parts| {
+                let mut all = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+                parts.into_iter().for_each(|p| all.extend(p));
+                all
+            },
         )
     }
 

@@ -7,6 +7,7 @@ use crate::dataset::Dataset;
 use crate::error::Result;
 use crate::hash::FastMap;
 use crate::node::{AnyNode, BoxIter, Dep, Node, TaskContext};
+use std::collections::hash_map::Entry;
 use std::hash::Hash;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -76,11 +77,20 @@ where
     out
 }
 
+/// The right values of one key: the first inline, so a key with one value
+/// (the common case) costs no allocation.
+struct Matches<W> {
+    first: W,
+    rest: Vec<W>,
+    /// Whether a left record matched the key (for `keep_right`).
+    matched: bool,
+}
+
 /// The general hash join of one partition: `(key, (left, right))` for every
 /// match; with `keep_left`, unmatched left records with `None`; with
 /// `keep_right`, unmatched right records (after the left side ends).
 pub(crate) struct OuterJoin<K, V, W> {
-    table: FastMap<K, (Vec<W>, bool)>,
+    table: FastMap<K, Matches<W>>,
     left: BoxIter<(K, V)>,
     keep_left: bool,
     keep_right: bool,
@@ -96,9 +106,18 @@ impl<K: Hash + Eq + Clone, V: Clone, W: Clone> OuterJoin<K, V, W> {
         keep_left: bool,
         keep_right: bool,
     ) -> Self {
-        let mut table: FastMap<K, (Vec<W>, bool)> = FastMap::default();
+        let mut table: FastMap<K, Matches<W>> = FastMap::default();
         for (k, w) in right {
-            table.entry(k).or_default().0.push(w);
+            match table.entry(k) {
+                Entry::Occupied(e) => e.into_mut().rest.push(w),
+                Entry::Vacant(e) => {
+                    e.insert(Matches {
+                        first: w,
+                        rest: Vec::new(),
+                        matched: false,
+                    });
+                }
+            }
         }
         OuterJoin {
             table,
@@ -117,8 +136,12 @@ impl<K: Hash + Eq + Clone, V: Clone, W: Clone> OuterJoin<K, V, W> {
         let rest = self.unmatched.get_or_insert_with(|| {
             std::mem::take(&mut self.table)
                 .into_iter()
-                .filter(|(_, (_, matched))| !matched)
-                .flat_map(|(k, (ws, _))| ws.into_iter().map(move |w| (k.clone(), w)))
+                .filter(|(_, m)| !m.matched)
+                .flat_map(|(k, m)| {
+                    std::iter::once(m.first)
+                        .chain(m.rest)
+                        .map(move |w| (k.clone(), w))
+                })
                 .collect::<Vec<_>>()
                 .into_iter()
         });
@@ -132,12 +155,23 @@ impl<K: Hash + Eq + Clone, V: Clone, W: Clone> Iterator for OuterJoin<K, V, W> {
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             if let Some((k, v, i)) = &mut self.current {
-                if let Some((ws, matched)) = self.table.get_mut(k) {
-                    *matched = true;
-                    if *i < ws.len() {
-                        let w = ws[*i].clone();
+                if let Some(m) = self.table.get_mut(k) {
+                    m.matched = true;
+                    let len = 1 + m.rest.len();
+                    if *i < len {
+                        let w = if *i == 0 {
+                            m.first.clone()
+                        } else {
+                            m.rest[*i - 1].clone()
+                        };
                         *i += 1;
-                        return Some((k.clone(), (Some(v.clone()), Some(w))));
+                        if *i < len {
+                            return Some((k.clone(), (Some(v.clone()), Some(w))));
+                        }
+                        // The last match takes the left record instead of a copy.
+                        if let Some((k, v, _)) = self.current.take() {
+                            return Some((k, (Some(v), Some(w))));
+                        }
                     }
                 }
                 self.current = None;

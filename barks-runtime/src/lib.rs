@@ -6,6 +6,7 @@
 
 pub mod action;
 mod build;
+mod cache;
 pub mod context;
 pub mod data;
 pub mod dataset;

@@ -45,6 +45,14 @@ impl TaskContext {
         ErrorSink(self.error.clone())
     }
 
+    /// Whether an iterator of this task has reported an error.
+    pub(crate) fn has_error(&self) -> bool {
+        self.error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
+    }
+
     pub(crate) fn take_error(&self) -> Option<Error> {
         self.error.lock().unwrap_or_else(|e| e.into_inner()).take()
     }

@@ -43,7 +43,7 @@ where
     fn run_map(&self, partition: usize, tc: &TaskContext) -> Result<MapOutput> {
         let mut run: Vec<(K, V)> = self.parent.compute(partition, tc)?.collect();
         let asc = self.ascending;
-        run.sort_by(|a, b| order(asc, &a.0, &b.0));
+        run.sort_unstable_by(|a, b| order(asc, &a.0, &b.0));
         let n = run.len().min(SAMPLES_PER_PARTITION * self.partitions);
         let sample: Vec<K> = (0..n).map(|i| run[i * run.len() / n].0.clone()).collect();
         Ok(MapOutput {

@@ -10,6 +10,10 @@ use examples::cli::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// Both modes run on the same allocator, chosen for the whole process.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const USAGE: &str = "usage: barks-bench JOB --data DIR --out DIR [--master M] [--baseline]";
 
 fn main() -> ExitCode {

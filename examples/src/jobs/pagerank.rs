@@ -17,7 +17,8 @@ pub fn page_ranks(path: String, iters: usize) -> Vec<(u32, f64)> {
         let links = text_file(path)
             .map(|l: String| parse_edge(&l))
             .distinct()
-            .group_by_key();
+            .group_by_key()
+            .cache();
         let ranks = links.map_values(|_| 1.0f64);
         for _ in 0..iters {
             let contribs = links.join(ranks).flat_map(|(_, (dsts, rank)): (u32, (Vec<u32>, f64))| {
