@@ -15,6 +15,18 @@ pub const MASTER_ENV: &str = "BARKS_MASTER";
 /// The master used when neither flag nor environment names one.
 pub const DEFAULT_MASTER: &str = "local[*]";
 
+/// The master URL to use: `flag` if given, else `BARKS_MASTER`, else
+/// `local[*]` (for programs that parse their own command line).
+pub fn master_url(flag: Option<&str>) -> String {
+    flag.map(str::to_string)
+        .or_else(|| {
+            std::env::var(MASTER_ENV)
+                .ok()
+                .filter(|m| !m.trim().is_empty())
+        })
+        .unwrap_or_else(|| DEFAULT_MASTER.to_string())
+}
+
 /// Where a job's tasks run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Master {
@@ -75,19 +87,17 @@ impl Context {
     /// else from `BARKS_MASTER`, else `local[*]`.
     pub fn from_env() -> Result<Context> {
         let mut args = std::env::args().skip(1);
+        let mut flag = None;
         while let Some(arg) = args.next() {
             if arg == "--master" {
-                if let Some(m) = args.next() {
-                    return Context::new(&m);
-                }
+                flag = args.next();
+                break;
             } else if let Some(m) = arg.strip_prefix("--master=") {
-                return Context::new(m);
+                flag = Some(m.to_string());
+                break;
             }
         }
-        match std::env::var(MASTER_ENV) {
-            Ok(m) if !m.trim().is_empty() => Context::new(&m),
-            _ => Context::new(DEFAULT_MASTER),
-        }
+        Context::new(&master_url(flag.as_deref()))
     }
 
     /// Gives each task up to `attempts` attempts (default 1 in local mode).

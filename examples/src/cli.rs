@@ -64,14 +64,7 @@ impl Args {
 
     /// The master: `--master`, else `BARKS_MASTER`, else `local[*]`.
     pub fn master(&self) -> String {
-        self.get("master")
-            .map(str::to_string)
-            .or_else(|| {
-                std::env::var("BARKS_MASTER")
-                    .ok()
-                    .filter(|m| !m.trim().is_empty())
-            })
-            .unwrap_or_else(|| "local[*]".to_string())
+        barks::runtime::context::master_url(self.get("master"))
     }
 }
 
