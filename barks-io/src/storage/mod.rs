@@ -1,0 +1,87 @@
+//! Where files live: the local filesystem or an object store (`s3://`).
+//! Every file source and sink in barks-io goes through [`Storage`], so text,
+//! CSV, JSON lines and Parquet read and write S3 exactly as they do local
+//! files.
+//!
+//! Contract shared by all implementations:
+//! - paths are strings as the user wrote them (`/data/x.csv`, `s3://bucket/key`);
+//! - `list` resolves a file, a directory (prefix) or a glob to the visible
+//!   files under it (names starting with `.` or `_` are hidden, as in Spark),
+//!   sorted by path; naming nothing that exists is an error naming the path;
+//! - every error names the path (and the bucket/endpoint for S3).
+
+mod local;
+
+pub use local::LocalStorage;
+
+use barks_runtime::Result;
+use std::io::{Read, Write};
+use std::ops::Range;
+use std::sync::Arc;
+
+/// One file found by [`Storage::list`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileMeta {
+    /// The full path, in the same form the user wrote (`s3://b/k` stays a URL).
+    pub path: String,
+    /// The size in bytes.
+    pub size: u64,
+}
+
+/// A file being written. The bytes become visible at the path only after
+/// [`ObjectWrite::finish`] succeeds; dropping it unfinished leaves nothing
+/// (local: a removed temporary file; S3: an aborted multipart upload).
+pub trait ObjectWrite: Write + Send {
+    /// Flushes and publishes the file.
+    fn finish(self: Box<Self>) -> Result<()>;
+}
+
+/// A filesystem or object store.
+pub trait Storage: Send + Sync + 'static {
+    /// The visible files `path` names (a file, a directory/prefix or a glob),
+    /// sorted by path, with their sizes.
+    fn list(&self, path: &str) -> Result<Vec<FileMeta>>;
+    /// The bytes `range` of the file (`range.end` is clamped to its size).
+    fn read_range(&self, path: &str, range: Range<u64>) -> Result<Vec<u8>>;
+    /// A streaming reader over the bytes from `start` to the end of the file.
+    fn open_from(&self, path: &str, start: u64) -> Result<Box<dyn Read + Send>>;
+    /// Creates (or replaces) the file at `path`.
+    fn create(&self, path: &str) -> Result<Box<dyn ObjectWrite>>;
+    /// Moves a file; on object stores a copy then a delete.
+    fn rename(&self, from: &str, to: &str) -> Result<()>;
+    /// Removes every file under the directory/prefix `path` (no error if none).
+    fn remove_all(&self, path: &str) -> Result<()>;
+    /// Whether anything exists under the directory/prefix `path`.
+    fn has_entries(&self, path: &str) -> Result<bool>;
+}
+
+/// The storage that serves `path`: S3 for `s3://` URLs (with the `s3`
+/// feature), the local filesystem otherwise.
+pub fn storage_for(path: &str) -> Result<Arc<dyn Storage>> {
+    if path.starts_with("s3://") || path.starts_with("s3a://") {
+        return s3_storage(path);
+    }
+    Ok(Arc::new(LocalStorage))
+}
+
+#[cfg(not(feature = "s3"))]
+fn s3_storage(path: &str) -> Result<Arc<dyn Storage>> {
+    Err(barks_runtime::Error::io(
+        path,
+        "S3 support is not compiled in; enable barks-io's `s3` feature",
+    ))
+}
+
+#[cfg(feature = "s3")]
+fn s3_storage(path: &str) -> Result<Arc<dyn Storage>> {
+    crate::s3::storage_for_url(path)
+}
+
+/// Joins a directory path and a file name, for local paths and URLs alike.
+pub fn join(dir: &str, name: &str) -> String {
+    if dir.ends_with('/') {
+        format!("{dir}{name}")
+    } else {
+        format!("{dir}/{name}")
+    }
+}
