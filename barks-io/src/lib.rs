@@ -2,6 +2,8 @@
 //! split into line-aligned byte ranges) and text output committed with a
 //! `_SUCCESS` marker.
 
+#[cfg(any(feature = "s3", feature = "postgres", feature = "mongodb", feature = "mssql"))]
+mod async_rt;
 mod commit;
 mod files;
 pub mod storage;
