@@ -4,6 +4,7 @@
 
 use crate::data::{Data, Key, Pair};
 use crate::dataset::Dataset;
+use crate::codec::{decode, encode_any};
 use crate::error::Result;
 use crate::hash::FastMap;
 use crate::node::{AnyNode, BoxIter, ErrorSink, Node, TaskContext};
@@ -29,6 +30,10 @@ pub(crate) trait ErasedAction: Send + Sync {
     fn merge(&self, parts: Vec<PartResult>) -> Result<Box<dyn Any + Send>>;
     /// Runs on the driver when the job failed (removes temporary output).
     fn abort(&self) {}
+    /// Encodes a partition result on a worker, for the driver.
+    fn encode_result(&self, part: &PartResult) -> Result<Vec<u8>>;
+    /// Decodes a partition result a worker sent.
+    fn decode_result(&self, bytes: &[u8]) -> Result<PartResult>;
 }
 
 /// The output of a pipeline: an action on a dataset, producing an `R` on the
@@ -130,6 +135,12 @@ where
             .collect();
         Ok(Box::new((self.merge)(parts)))
     }
+    fn encode_result(&self, part: &PartResult) -> Result<Vec<u8>> {
+        encode_any::<A>(part.as_ref(), "partition result")
+    }
+    fn decode_result(&self, bytes: &[u8]) -> Result<PartResult> {
+        Ok(Box::new(decode::<A>(bytes, "partition result")?))
+    }
 }
 
 /// A destination for a dataset's records, written partition by partition
@@ -184,6 +195,12 @@ impl<T: 'static, S: Sink<T>> ErasedAction for SinkAction<T, S> {
     }
     fn abort(&self) {
         self.sink.abort();
+    }
+    fn encode_result(&self, part: &PartResult) -> Result<Vec<u8>> {
+        encode_any::<S::TaskCommit>(part.as_ref(), "task commit")
+    }
+    fn decode_result(&self, bytes: &[u8]) -> Result<PartResult> {
+        Ok(Box::new(decode::<S::TaskCommit>(bytes, "task commit")?))
     }
 }
 

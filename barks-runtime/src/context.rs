@@ -1,13 +1,19 @@
-//! Where jobs run: the master (`local[N]`, `local[*]`), chosen in code, with a
-//! `--master` flag or with `BARKS_MASTER`.
+//! Where jobs run: the master (`local[N]`, `local[*]`, `local-cluster[N]`,
+//! `quic://HOST:PORT`), chosen in code, with a `--master` flag or with
+//! `BARKS_MASTER`.
 
 use crate::action::Output;
 use crate::build;
+use crate::cluster::net::{NetConfig, Secret};
+use crate::cluster::{Cluster, LocalWorkers, build_fingerprint, keep_constructor};
 use crate::error::{Error, Result};
 use crate::job::Job;
 use crate::local;
 use crate::plan::Plan;
 use std::any::Any;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// The environment variable that names the master when no flag does.
 pub const MASTER_ENV: &str = "BARKS_MASTER";
@@ -32,10 +38,15 @@ pub fn master_url(flag: Option<&str>) -> String {
 pub enum Master {
     /// Threads of this process.
     Local { threads: usize },
+    /// `workers` processes of this binary on loopback, `slots` tasks each.
+    LocalCluster { workers: usize, slots: usize },
+    /// Listen at `addr` for workers started with `--join`.
+    Quic { addr: SocketAddr },
 }
 
 impl Master {
-    /// Parses `local`, `local[N]` or `local[*]`.
+    /// Parses `local`, `local[N]`, `local[*]`, `local-cluster[N]`,
+    /// `local-cluster[N,SLOTS]` or `quic://HOST:PORT`.
     pub fn parse(given: &str) -> Result<Master> {
         let err = |message: &str| Error::Master {
             given: given.to_string(),
@@ -58,7 +69,31 @@ impl Master {
             }
             return Ok(Master::Local { threads });
         }
-        Err(err("expected `local`, `local[N]` or `local[*]`"))
+        if let Some(inner) = s.strip_prefix("local-cluster[").and_then(|r| r.strip_suffix(']')) {
+            let numbers: Vec<Option<usize>> = inner
+                .split(',')
+                .map(|n| n.trim().parse::<usize>().ok().filter(|n| *n > 0))
+                .collect();
+            return match numbers[..] {
+                [Some(workers)] => Ok(Master::LocalCluster {
+                    workers,
+                    slots: (std::thread::available_parallelism().map_or(1, |n| n.get()) / workers).max(1),
+                }),
+                [Some(workers), Some(slots)] => Ok(Master::LocalCluster { workers, slots }),
+                _ => Err(err("expected `local-cluster[N]` or `local-cluster[N,SLOTS]` with positive numbers")),
+            };
+        }
+        if let Some(addr) = s.strip_prefix("quic://") {
+            let addr = addr
+                .to_socket_addrs()
+                .map_err(|e| err(&format!("cannot resolve `{addr}`: {e}")))?
+                .next()
+                .ok_or_else(|| err(&format!("`{addr}` resolves to no address")))?;
+            return Ok(Master::Quic { addr });
+        }
+        Err(err(
+            "expected `local`, `local[N]`, `local[*]`, `local-cluster[N]`, `local-cluster[N,SLOTS]` or `quic://HOST:PORT`",
+        ))
     }
 }
 
@@ -72,20 +107,51 @@ impl Master {
 pub struct Context {
     master: Master,
     max_task_attempts: u32,
+    /// The driver side of a cluster master; its workers stop when the last
+    /// clone of the context is dropped.
+    cluster: Option<Arc<Cluster>>,
 }
 
+/// How long `local-cluster` waits for its workers to join.
+const LOCAL_CLUSTER_START: Duration = Duration::from_secs(60);
+
 impl Context {
-    /// A context for the master URL `master`.
+    /// A context for the master URL `master`. A `local-cluster` master
+    /// starts its worker processes now; a `quic://` master starts listening
+    /// for workers (the cluster secret comes from `--secret`,
+    /// `--secret-file`, `BARKS_SECRET` or `BARKS_SECRET_FILE`).
     pub fn new(master: &str) -> Result<Context> {
+        let master = Master::parse(master)?;
+        let cluster = match master {
+            Master::Local { .. } => None,
+            Master::LocalCluster { workers, slots } => Some(start_local_cluster(workers, slots)?),
+            Master::Quic { addr } => Some(listen(addr)?),
+        };
         Ok(Context {
-            master: Master::parse(master)?,
-            max_task_attempts: 1,
+            max_task_attempts: if cluster.is_some() { 4 } else { 1 },
+            master,
+            cluster: cluster.map(Arc::new),
         })
+    }
+
+    /// The process ids of a `local-cluster`'s workers (empty otherwise).
+    pub fn local_worker_pids(&self) -> Vec<u32> {
+        self.cluster
+            .as_ref()
+            .and_then(|c| c.local_workers())
+            .map(LocalWorkers::pids)
+            .unwrap_or_default()
+    }
+
+    /// Where a cluster master listens for workers.
+    pub fn cluster_address(&self) -> Option<SocketAddr> {
+        self.cluster.as_ref().map(|c| c.address())
     }
 
     /// The master from `--master M` (or `--master=M`) on the command line,
     /// else from `BARKS_MASTER`, else `local[*]`.
     pub fn from_env() -> Result<Context> {
+        keep_constructor();
         let mut args = std::env::args().skip(1);
         let mut flag = None;
         while let Some(arg) = args.next() {
@@ -100,7 +166,8 @@ impl Context {
         Context::new(&master_url(flag.as_deref()))
     }
 
-    /// Gives each task up to `attempts` attempts (default 1 in local mode).
+    /// Gives each task up to `attempts` attempts (default 1 in local mode,
+    /// 4 on a cluster).
     pub fn with_max_task_attempts(mut self, attempts: u32) -> Context {
         self.max_task_attempts = attempts.max(1);
         self
@@ -115,6 +182,8 @@ impl Context {
     pub fn default_parallelism(&self) -> usize {
         match self.master {
             Master::Local { threads } => threads,
+            Master::LocalCluster { workers, slots } => workers * slots,
+            Master::Quic { .. } => self.cluster.as_ref().map_or(2, |c| c.slots().max(2)),
         }
     }
 
@@ -138,8 +207,10 @@ impl Context {
     }
 
     fn execute<R: 'static>(&self, plan: &Plan) -> Result<R> {
-        let result: Box<dyn Any + Send> = match self.master {
-            Master::Local { threads } => local::run(plan, threads, self.max_task_attempts)?,
+        let result: Box<dyn Any + Send> = match (&self.master, &self.cluster) {
+            (_, Some(cluster)) => cluster.run(plan, self.max_task_attempts)?,
+            (Master::Local { threads }, None) => local::run(plan, *threads, self.max_task_attempts)?,
+            (_, None) => return Err(Error::Plan("internal error: a cluster master without a cluster".into())),
         };
         result.downcast::<R>().map(|r| *r).map_err(|_| {
             Error::Plan(format!(
@@ -148,4 +219,62 @@ impl Context {
             ))
         })
     }
+}
+
+/// Starts `workers` worker processes of this binary and waits until they joined.
+fn start_local_cluster(workers: usize, slots: usize) -> Result<Cluster> {
+    keep_constructor();
+    let secret = Secret::generate();
+    let config = Arc::new(NetConfig::new(secret.clone(), build_fingerprint()));
+    let cluster = Cluster::listen(([127, 0, 0, 1], 0).into(), config)?;
+    // `local-cluster` makes its own secret and prints it once, on the
+    // terminal (never in a log line), so that more workers can be added by
+    // hand with `worker --join ADDR --secret S`.
+    eprintln!(
+        "barks: local-cluster[{workers},{slots}] listening at {}, cluster secret {}",
+        cluster.address(),
+        secret.expose()
+    );
+    let local = LocalWorkers::spawn(workers, slots, cluster.address(), &secret)?;
+    let cluster = cluster.with_local_workers(local);
+    cluster.wait_for_slots(workers * slots, LOCAL_CLUSTER_START)?;
+    Ok(cluster)
+}
+
+/// Listens at `addr` for workers that know the cluster secret.
+fn listen(addr: SocketAddr) -> Result<Cluster> {
+    let (flag, file) = secret_flags();
+    let secret = Secret::from_sources(flag.as_deref(), file.as_deref().map(std::path::Path::new))?
+        .ok_or_else(|| Error::Master {
+            given: format!("quic://{addr}"),
+            message: "a cluster needs a secret: pass --secret or --secret-file, or set BARKS_SECRET or BARKS_SECRET_FILE (workers need the same one)".into(),
+        })?;
+    let config = Arc::new(NetConfig::new(secret, build_fingerprint()));
+    let cluster = Cluster::listen(addr, config)?;
+    eprintln!(
+        "barks: driver listening at {}; start workers with `cargo run --bin worker -- --join {}`",
+        cluster.address(),
+        cluster.address()
+    );
+    Ok(cluster)
+}
+
+/// `--secret S` and `--secret-file F` from the command line.
+fn secret_flags() -> (Option<String>, Option<String>) {
+    let (mut secret, mut file) = (None, None);
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--secret" => secret = args.next(),
+            "--secret-file" => file = args.next(),
+            _ => {
+                if let Some(v) = arg.strip_prefix("--secret=") {
+                    secret = Some(v.to_string());
+                } else if let Some(v) = arg.strip_prefix("--secret-file=") {
+                    file = Some(v.to_string());
+                }
+            }
+        }
+    }
+    (secret, file)
 }

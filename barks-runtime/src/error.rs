@@ -30,6 +30,20 @@ pub enum Error {
     Master { given: String, message: String },
     /// A problem with the plan itself (e.g. an output directory that exists).
     Plan(String),
+    /// Cluster transport or security: a peer refused, unreachable, closed or
+    /// sending bad frames. `message` names the peer's address; `peer` is it.
+    Net {
+        peer: Option<std::net::SocketAddr>,
+        message: String,
+    },
+    /// A task could not read map output `map` of shuffle `shuffle` (its
+    /// worker is gone): the scheduler recomputes it instead of charging the
+    /// task an attempt.
+    FetchFailed {
+        shuffle: usize,
+        map: usize,
+        message: String,
+    },
 }
 
 impl Error {
@@ -64,6 +78,15 @@ impl fmt::Display for Error {
             ),
             Error::Master { given, message } => write!(f, "master `{given}`: {message}"),
             Error::Plan(message) => write!(f, "{message}"),
+            Error::Net { message, .. } => write!(f, "{message}"),
+            Error::FetchFailed {
+                shuffle,
+                map,
+                message,
+            } => write!(
+                f,
+                "cannot fetch map output {map} of shuffle {shuffle}: {message}"
+            ),
         }
     }
 }

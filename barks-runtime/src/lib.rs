@@ -7,6 +7,8 @@
 pub mod action;
 mod build;
 mod cache;
+mod codec;
+pub mod cluster;
 pub mod context;
 pub mod data;
 pub mod dataset;
@@ -23,6 +25,7 @@ pub mod plan;
 pub mod scheduler;
 mod shuffle;
 pub mod source;
+mod task;
 
 pub use action::{JobOutput, Output, Sink};
 pub use build::{default_parallelism, in_scope};

@@ -3,9 +3,10 @@
 
 use crate::action::PartResult;
 use crate::error::{Error, Result};
-use crate::node::{MapOutput, Shared, ShuffleOutputs, ShuffleSource, TaskContext};
+use crate::node::{Shared, ShuffleOutputs, ShuffleSource};
 use crate::plan::{Plan, StageKind};
 use crate::scheduler::{Command, Event, Scheduler, TaskId};
+use crate::task::{TaskFailure, TaskOutput, panic_message, run_task};
 use std::any::Any;
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -26,7 +27,7 @@ struct ShuffleState {
 }
 
 impl ShuffleSource for MemoryShuffles {
-    fn outputs(&self, shuffle: usize) -> Result<ShuffleOutputs> {
+    fn outputs(&self, shuffle: usize, _: usize) -> Result<ShuffleOutputs> {
         let shuffles = self.shuffles.lock().unwrap_or_else(|e| e.into_inner());
         let missing = || {
             Error::Plan(format!(
@@ -43,42 +44,6 @@ impl ShuffleSource for MemoryShuffles {
             maps,
             summary: state.summary.clone().ok_or_else(missing)?,
         })
-    }
-}
-
-enum TaskOutput {
-    Map(MapOutput),
-    Result(PartResult),
-}
-
-/// The text of a panic payload: `panicked: <message>`.
-pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        format!("panicked: {s}")
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        format!("panicked: {s}")
-    } else {
-        "panicked".to_string()
-    }
-}
-
-fn run_task(
-    plan: &Plan,
-    task: TaskId,
-    shuffles: &Arc<MemoryShuffles>,
-) -> Result<TaskOutput, String> {
-    let tc = TaskContext::new(task.stage, task.partition, task.attempt, shuffles.clone());
-    let outcome = catch_unwind(AssertUnwindSafe(|| match &plan.shuffles[task.stage] {
-        Some(dep) => dep.run_map(task.partition, &tc).map(TaskOutput::Map),
-        None => plan.action.run(task.partition, &tc).map(TaskOutput::Result),
-    }));
-    match outcome {
-        Ok(Ok(out)) => match tc.take_error() {
-            Some(err) => Err(err.to_string()),
-            None => Ok(out),
-        },
-        Ok(Err(err)) => Err(tc.take_error().unwrap_or(err).to_string()),
-        Err(payload) => Err(format!("task {}", panic_message(payload.as_ref()))),
     }
 }
 
@@ -119,7 +84,7 @@ fn execute(plan: &Plan, threads: usize, max_attempts: u32) -> Result<Box<dyn Any
     let mut scheduler = Scheduler::new(stages, max_attempts);
     let (task_tx, task_rx) = mpsc::channel::<TaskId>();
     let task_rx = Mutex::new(task_rx);
-    let (event_tx, event_rx) = mpsc::channel::<(TaskId, Result<TaskOutput, String>)>();
+    let (event_tx, event_rx) = mpsc::channel::<(TaskId, Result<TaskOutput, TaskFailure>)>();
     // Set when the job is over, so queued tasks are skipped.
     let over = AtomicBool::new(false);
 
@@ -137,7 +102,7 @@ fn execute(plan: &Plan, threads: usize, max_attempts: u32) -> Result<Box<dyn Any
                             return;
                         }
                         if event_tx
-                            .send((task, run_task(plan, task, shuffles)))
+                            .send((task, run_task(plan, task, shuffles.clone())))
                             .is_err()
                         {
                             return;
@@ -237,7 +202,11 @@ fn execute(plan: &Plan, threads: usize, max_attempts: u32) -> Result<Box<dyn Any
                     results[task.partition] = Some(r);
                     Event::TaskSucceeded(task)
                 }
-                Err(message) => Event::TaskFailed { task, message },
+                // Memory shuffles cannot lose outputs: a fetch failure here is
+                // an ordinary failure.
+                Err(TaskFailure::Failed(message) | TaskFailure::FetchFailed { message, .. }) => {
+                    Event::TaskFailed { task, message }
+                }
             };
             commands = scheduler.handle(event);
         }

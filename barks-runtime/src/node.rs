@@ -57,8 +57,11 @@ impl TaskContext {
         self.error.lock().unwrap_or_else(|e| e.into_inner()).take()
     }
 
-    pub(crate) fn shuffle(&self, shuffle: usize) -> Result<ShuffleOutputs> {
-        self.shuffles.outputs(shuffle)
+    /// What reduce partition `partition` of `shuffle` reads. (Not always
+    /// `self.partition`: `coalesce`, `union` and `cartesian` compute other
+    /// partitions of their parents.)
+    pub(crate) fn shuffle(&self, shuffle: usize, partition: usize) -> Result<ShuffleOutputs> {
+        self.shuffles.outputs(shuffle, partition)
     }
 }
 
@@ -72,17 +75,29 @@ impl ErrorSink {
         let mut slot = self.0.lock().unwrap_or_else(|e| e.into_inner());
         slot.get_or_insert(err);
     }
+
+    /// Whether an error was recorded: an iterator that reported one ends early,
+    /// so a sink that commits per partition (a database transaction) checks this
+    /// before committing.
+    pub fn has_failed(&self) -> bool {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).is_some()
+    }
 }
 
-/// All map outputs of one shuffle, plus the value its driver-side finalizer made.
+/// The map outputs of one shuffle that a reduce partition reads, plus the
+/// value the shuffle's driver-side finalizer made. In local mode `maps` are
+/// the whole map outputs; on a cluster worker they are decoded blocks that
+/// hold only what this reduce partition reads (see [`ShuffleDep::decode_block`]),
+/// and maps it does not read (see [`ShuffleDep::maps_read`]) are `()`.
 pub(crate) struct ShuffleOutputs {
     pub maps: Vec<Shared>,
     pub summary: Shared,
 }
 
-/// Where reduce tasks read shuffle outputs from (memory in local mode).
+/// Where reduce tasks read shuffle outputs from (memory in local mode,
+/// other workers in cluster mode).
 pub(crate) trait ShuffleSource: Send + Sync {
-    fn outputs(&self, shuffle: usize) -> Result<ShuffleOutputs>;
+    fn outputs(&self, shuffle: usize, partition: usize) -> Result<ShuffleOutputs>;
 }
 
 /// The untyped view of a node that planning needs.
@@ -121,6 +136,25 @@ pub(crate) trait ShuffleDep: Send + Sync {
     /// Turns the map tasks' summaries (in partition order) into the value
     /// reduce tasks read. Runs on the driver.
     fn finalize(&self, summaries: Vec<Box<dyn Any + Send>>) -> Shared;
+
+    // ---- crossing process boundaries (cluster mode) ----
+
+    /// The map partitions reduce partition `reduce` reads, of `maps`.
+    fn maps_read(&self, _reduce: usize, maps: usize) -> std::ops::Range<usize> {
+        0..maps
+    }
+    /// Encodes the part of map output `data` that reduce partition `reduce`
+    /// reads (`summary` is the finalized summary).
+    fn encode_block(&self, data: &Shared, summary: &Shared, reduce: usize) -> Result<Vec<u8>>;
+    /// Decodes a block into a map output of the local type, holding only what
+    /// reduce partition `reduce` reads.
+    fn decode_block(&self, bytes: &[u8], reduce: usize) -> Result<Shared>;
+    /// Encodes a map task's summary for the driver.
+    fn encode_summary_part(&self, part: &(dyn Any + Send)) -> Result<Vec<u8>>;
+    fn decode_summary_part(&self, bytes: &[u8]) -> Result<Box<dyn Any + Send>>;
+    /// Encodes the finalized summary for the workers.
+    fn encode_summary(&self, summary: &Shared) -> Result<Vec<u8>>;
+    fn decode_summary(&self, bytes: &[u8]) -> Result<Shared>;
 }
 
 /// Downcasts a shared value that barks itself stored; a mismatch is a bug in

@@ -2,7 +2,9 @@
 
 use super::{ReduceSide, reduce_side_node};
 use crate::dataset::Dataset;
-use crate::error::Result;
+use crate::codec::{decode, encode};
+use crate::data::Data;
+use crate::error::{Error, Result};
 use crate::node::{AnyNode, BoxIter, MapOutput, Node, Shared, ShuffleDep, TaskContext, downcast};
 use std::any::Any;
 use std::hash::{BuildHasher, Hash};
@@ -29,8 +31,8 @@ struct HashShuffle<K, V, P> {
 
 impl<K, V, P> ShuffleDep for HashShuffle<K, V, P>
 where
-    K: Send + Sync + 'static,
-    V: Send + Sync + 'static,
+    K: Data,
+    V: Data,
     P: Fn(&K, usize) -> usize + Send + Sync + 'static,
 {
     fn id(&self) -> usize {
@@ -53,6 +55,33 @@ where
     fn finalize(&self, _: Vec<Box<dyn Any + Send>>) -> Shared {
         Arc::new(())
     }
+    fn encode_block(&self, data: &Shared, _: &Shared, reduce: usize) -> Result<Vec<u8>> {
+        let buckets = downcast::<Buckets<K, V>>(data, "hash shuffle output")?;
+        let bucket = buckets.get(reduce).ok_or_else(|| {
+            Error::Plan(format!("no reduce partition {reduce} in a hash shuffle"))
+        })?;
+        encode(bucket, "shuffle block")
+    }
+    fn decode_block(&self, bytes: &[u8], reduce: usize) -> Result<Shared> {
+        let bucket: Vec<(K, V)> = decode(bytes, "shuffle block")?;
+        let mut buckets: Buckets<K, V> = (0..self.partitions).map(|_| Vec::new()).collect();
+        *buckets.get_mut(reduce).ok_or_else(|| {
+            Error::Plan(format!("no reduce partition {reduce} in a hash shuffle"))
+        })? = bucket;
+        Ok(Arc::new(buckets))
+    }
+    fn encode_summary_part(&self, _: &(dyn Any + Send)) -> Result<Vec<u8>> {
+        Ok(Vec::new())
+    }
+    fn decode_summary_part(&self, _: &[u8]) -> Result<Box<dyn Any + Send>> {
+        Ok(Box::new(()))
+    }
+    fn encode_summary(&self, _: &Shared) -> Result<Vec<u8>> {
+        Ok(Vec::new())
+    }
+    fn decode_summary(&self, _: &[u8]) -> Result<Shared> {
+        Ok(Arc::new(()))
+    }
 }
 
 struct HashShuffled<K, V> {
@@ -68,7 +97,7 @@ where
     V: Clone + Send + Sync + 'static,
 {
     fn compute(&self, partition: usize, tc: &TaskContext) -> Result<BoxIter<(K, V)>> {
-        let outputs = tc.shuffle(self.side.dep.id())?;
+        let outputs = tc.shuffle(self.side.dep.id(), partition)?;
         let maps = outputs
             .maps
             .iter()
@@ -88,8 +117,8 @@ pub(crate) fn shuffle_by<K, V, P>(
     partitioner: P,
 ) -> Dataset<(K, V)>
 where
-    K: Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: Data,
+    V: Data,
     P: Fn(&K, usize) -> usize + Send + Sync + 'static,
 {
     let partitions = partitions.max(1);

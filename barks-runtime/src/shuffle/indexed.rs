@@ -3,6 +3,8 @@
 
 use super::{ReduceSide, reduce_side_node};
 use crate::dataset::Dataset;
+use crate::codec::{decode, encode, encode_any, encode_shared};
+use crate::data::Data;
 use crate::error::Result;
 use crate::node::{AnyNode, BoxIter, MapOutput, Node, Shared, ShuffleDep, TaskContext, downcast};
 use std::any::Any;
@@ -13,7 +15,7 @@ struct Materialize<T> {
     parent: Arc<dyn Node<T>>,
 }
 
-impl<T: Send + Sync + 'static> ShuffleDep for Materialize<T> {
+impl<T: Data> ShuffleDep for Materialize<T> {
     fn id(&self) -> usize {
         self.id
     }
@@ -36,6 +38,27 @@ impl<T: Send + Sync + 'static> ShuffleDep for Materialize<T> {
         }
         Arc::new(offsets)
     }
+    fn maps_read(&self, reduce: usize, _: usize) -> std::ops::Range<usize> {
+        reduce..reduce + 1
+    }
+    fn encode_block(&self, data: &Shared, _: &Shared, _: usize) -> Result<Vec<u8>> {
+        encode(downcast::<Vec<T>>(data, "materialized partition")?.as_ref(), "shuffle block")
+    }
+    fn decode_block(&self, bytes: &[u8], _: usize) -> Result<Shared> {
+        Ok(Arc::new(decode::<Vec<T>>(bytes, "shuffle block")?))
+    }
+    fn encode_summary_part(&self, part: &(dyn Any + Send)) -> Result<Vec<u8>> {
+        encode_any::<u64>(part, "partition count")
+    }
+    fn decode_summary_part(&self, bytes: &[u8]) -> Result<Box<dyn Any + Send>> {
+        Ok(Box::new(decode::<u64>(bytes, "partition count")?))
+    }
+    fn encode_summary(&self, summary: &Shared) -> Result<Vec<u8>> {
+        encode_shared::<Vec<u64>>(summary.as_ref(), "partition offsets")
+    }
+    fn decode_summary(&self, bytes: &[u8]) -> Result<Shared> {
+        Ok(Arc::new(decode::<Vec<u64>>(bytes, "partition offsets")?))
+    }
 }
 
 struct Indexed<T> {
@@ -47,7 +70,7 @@ reduce_side_node!(Indexed<T>);
 
 impl<T: Clone + Send + Sync + 'static> Node<(T, u64)> for Indexed<T> {
     fn compute(&self, partition: usize, tc: &TaskContext) -> Result<BoxIter<(T, u64)>> {
-        let outputs = tc.shuffle(self.side.dep.id())?;
+        let outputs = tc.shuffle(self.side.dep.id(), partition)?;
         let offsets = downcast::<Vec<u64>>(&outputs.summary, "partition offsets")?;
         let records = downcast::<Vec<T>>(&outputs.maps[partition], "materialized partition")?;
         let first = offsets[partition];
@@ -58,7 +81,7 @@ impl<T: Clone + Send + Sync + 'static> Node<(T, u64)> for Indexed<T> {
 }
 
 /// Pairs every record with its global index (partition order, then position).
-pub(crate) fn zip_with_index<T: Clone + Send + Sync + 'static>(
+pub(crate) fn zip_with_index<T: Data>(
     parent: &Dataset<T>,
 ) -> Dataset<(T, u64)> {
     let partitions = parent.num_partitions();

@@ -9,6 +9,8 @@
 
 use super::{ReduceSide, reduce_side_node};
 use crate::dataset::Dataset;
+use crate::codec::{decode, encode, encode_any, encode_shared};
+use crate::data::Data;
 use crate::error::Result;
 use crate::node::{AnyNode, BoxIter, MapOutput, Node, Shared, ShuffleDep, TaskContext, downcast};
 use std::any::Any;
@@ -29,10 +31,22 @@ struct SortShuffle<K, V> {
     ascending: bool,
 }
 
+/// Where reduce partition `i`'s keys start in a sorted `run`, given the
+/// range `bounds`.
+fn slice_start<K: Ord, V>(run: &[(K, V)], bounds: &[K], ascending: bool, i: usize) -> usize {
+    if i == 0 {
+        0
+    } else if i > bounds.len() {
+        run.len()
+    } else {
+        run.partition_point(|x| order(ascending, &x.0, &bounds[i - 1]) != Ordering::Greater)
+    }
+}
+
 impl<K, V> ShuffleDep for SortShuffle<K, V>
 where
-    K: Ord + Clone + Send + Sync + 'static,
-    V: Send + Sync + 'static,
+    K: Data + Ord,
+    V: Data,
 {
     fn id(&self) -> usize {
         self.id
@@ -79,6 +93,28 @@ where
         }
         Arc::new(bounds)
     }
+    fn encode_block(&self, data: &Shared, summary: &Shared, reduce: usize) -> Result<Vec<u8>> {
+        let run = downcast::<Vec<(K, V)>>(data, "sort shuffle output")?;
+        let bounds = downcast::<Vec<K>>(summary, "sort bounds")?;
+        let lo = slice_start(&run, &bounds, self.ascending, reduce);
+        let hi = slice_start(&run, &bounds, self.ascending, reduce + 1);
+        encode(&run[lo..hi], "shuffle block")
+    }
+    fn decode_block(&self, bytes: &[u8], _: usize) -> Result<Shared> {
+        Ok(Arc::new(decode::<Vec<(K, V)>>(bytes, "shuffle block")?))
+    }
+    fn encode_summary_part(&self, part: &(dyn Any + Send)) -> Result<Vec<u8>> {
+        encode_any::<(usize, Vec<K>)>(part, "sort sample")
+    }
+    fn decode_summary_part(&self, bytes: &[u8]) -> Result<Box<dyn Any + Send>> {
+        Ok(Box::new(decode::<(usize, Vec<K>)>(bytes, "sort sample")?))
+    }
+    fn encode_summary(&self, summary: &Shared) -> Result<Vec<u8>> {
+        encode_shared::<Vec<K>>(summary.as_ref(), "sort bounds")
+    }
+    fn decode_summary(&self, bytes: &[u8]) -> Result<Shared> {
+        Ok(Arc::new(decode::<Vec<K>>(bytes, "sort bounds")?))
+    }
 }
 
 struct SortShuffled<K, V> {
@@ -95,23 +131,14 @@ where
     V: Clone + Send + Sync + 'static,
 {
     fn compute(&self, partition: usize, tc: &TaskContext) -> Result<BoxIter<(K, V)>> {
-        let outputs = tc.shuffle(self.side.dep.id())?;
+        let outputs = tc.shuffle(self.side.dep.id(), partition)?;
         let bounds = downcast::<Vec<K>>(&outputs.summary, "sort bounds")?;
         let asc = self.ascending;
-        // Index of the first record in `run` that belongs after bound `i`.
-        let start = |run: &[(K, V)], i: usize| -> usize {
-            if i == 0 {
-                0
-            } else if i > bounds.len() {
-                run.len()
-            } else {
-                run.partition_point(|x| order(asc, &x.0, &bounds[i - 1]) != Ordering::Greater)
-            }
-        };
         let mut merged = Vec::new();
         for m in &outputs.maps {
             let run = downcast::<Vec<(K, V)>>(m, "sort shuffle output")?;
-            let (lo, hi) = (start(&run, partition), start(&run, partition + 1));
+            let lo = slice_start(&run, &bounds, asc, partition);
+            let hi = slice_start(&run, &bounds, asc, partition + 1);
             merged.extend_from_slice(&run[lo..hi]);
         }
         merged.sort_by(|a, b| order(asc, &a.0, &b.0));
@@ -126,8 +153,8 @@ pub(crate) fn sort_by_key<K, V>(
     partitions: usize,
 ) -> Dataset<(K, V)>
 where
-    K: Ord + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: Data + Ord,
+    V: Data,
 {
     let partitions = partitions.max(1);
     let dep = Arc::new(SortShuffle {
