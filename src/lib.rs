@@ -2,8 +2,9 @@
 //!
 //! A Spark-like data engine for Rust. Write a job as a function marked
 //! `#[barks::job]`; declare its stages with `pipeline!`; run it on
-//! `local[N]` threads (cluster mode follows the same design: the same binary
-//! on every node, and only job ids and data on the wire).
+//! `local[N]` threads or on a cluster (`local-cluster[N]`,
+//! `quic://HOST:PORT`): the same binary on every node, and only job ids and
+//! data on the wire.
 //!
 //! ```
 //! use barks::prelude::*;
@@ -27,6 +28,9 @@ pub use barks_runtime::{
     Persisted, Result, SameKey, Sink, SortKey, Source,
 };
 
+/// The `main` of a worker binary: `fn main() { barks::worker_main() }`.
+pub use barks_runtime::cluster::worker_main;
+
 /// The runtime, for what the facade does not re-export (plans, scheduler).
 pub use barks_runtime as runtime;
 
@@ -36,6 +40,14 @@ pub use barks_io as io;
 /// Everything a job file needs: `use barks::prelude::*;`.
 pub mod prelude {
     pub use crate::io::SaveAsTextFile;
+    #[cfg(feature = "mongodb")]
+    pub use crate::io::mongodb::{MongoRead, MongoWrite, SaveToMongoDb};
+    #[cfg(feature = "mssql")]
+    pub use crate::io::mssql::SaveToSqlServer;
+    #[cfg(feature = "postgres")]
+    pub use crate::io::postgres::SaveToPostgres;
+    #[cfg(any(feature = "postgres", feature = "mssql"))]
+    pub use crate::io::sql::{SqlRead, SqlWrite};
     pub use crate::{Context, Dataset, Job, Output, Persisted, job, pipeline};
     pub use serde::{Deserialize, Serialize};
 }
@@ -51,11 +63,23 @@ pub mod __private {
     /// Extension traits whose methods a pipeline may call.
     pub mod ext {
         pub use barks_io::SaveAsTextFile;
+        #[cfg(feature = "mongodb")]
+        pub use barks_io::mongodb::SaveToMongoDb;
+        #[cfg(feature = "mssql")]
+        pub use barks_io::mssql::SaveToSqlServer;
+        #[cfg(feature = "postgres")]
+        pub use barks_io::postgres::SaveToPostgres;
     }
 
     /// The sources a pipeline may start from, with every argument explicit.
     pub mod sources {
         pub use barks_io::text_file;
+        #[cfg(feature = "mongodb")]
+        pub use barks_io::mongodb::read_mongodb;
+        #[cfg(feature = "mssql")]
+        pub use barks_io::mssql::read_sql_server;
+        #[cfg(feature = "postgres")]
+        pub use barks_io::postgres::read_postgres;
         pub use barks_runtime::{from_source, parallelize, persisted, range};
     }
 }

@@ -8,9 +8,11 @@
 //! - [`bench`]: runs a job by name in either mode.
 //! - [`datagen`]: the deterministic data generator behind `barks-gen`.
 //! - [`cli`]: the small flag parser the binaries share.
+//! - [`top_words`]: the jobs of the `word_count` example.
 
 pub mod bench;
 pub mod canonical;
 pub mod cli;
 pub mod datagen;
 pub mod jobs;
+pub mod top_words;
