@@ -303,11 +303,12 @@ impl Cluster {
 
     /// Forgets a worker: its running tasks failed, its map outputs are lost.
     fn lose(&self, job: &mut JobRun<'_>, id: u64, reason: &str) -> Vec<Command> {
-        let gone = lock(&self.workers).remove(&id);
-        let name = gone.as_ref().map_or_else(|| format!("worker {id}"), |w| format!("worker {}", w.peer.remote()));
-        if let Some(w) = &gone {
-            w.peer.close("dropped by the driver");
-        }
+        // A worker is lost once: later notes about it change nothing.
+        let Some(gone) = lock(&self.workers).remove(&id) else {
+            return Vec::new();
+        };
+        gone.peer.close("dropped by the driver");
+        let name = format!("worker {}", gone.peer.remote());
         log::warn!("{name} was lost: {reason}");
         let mut commands = Vec::new();
         for (stage, holders) in job.locations.iter_mut().enumerate() {
