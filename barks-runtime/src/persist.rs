@@ -4,6 +4,7 @@
 //! how a driver loop (k-means) avoids re-reading its input every iteration.
 
 use crate::action::Output;
+use crate::codec::{decode, encode_shared};
 use crate::data::Data;
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
@@ -15,8 +16,50 @@ use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 
-static BLOCKS: LazyLock<Mutex<HashMap<u64, Vec<Shared>>>> = LazyLock::new(Default::default);
+/// The persisted datasets of this driver (or local process). A cluster
+/// worker holds none: its tasks fetch the partitions they read from the
+/// driver (see [`fetch_missing_blocks_with`]).
+static BLOCKS: LazyLock<Mutex<HashMap<u64, Stored>>> = LazyLock::new(Default::default);
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Where a worker gets a persisted partition it does not hold: the driver.
+pub(crate) type RemoteBlocks = Box<dyn Fn(u64, usize) -> Result<Vec<u8>> + Send + Sync>;
+static REMOTE: std::sync::OnceLock<RemoteBlocks> = std::sync::OnceLock::new();
+
+/// Makes this process fetch persisted partitions it lacks with `fetch`
+/// (a cluster worker does this once, at start).
+pub(crate) fn fetch_missing_blocks_with(fetch: RemoteBlocks) {
+    let _ = REMOTE.set(fetch);
+}
+
+struct Stored {
+    parts: Vec<Shared>,
+    /// Encodes one partition (a `Vec<T>`), to send it to a worker.
+    encode: fn(&Shared) -> Result<Vec<u8>>,
+}
+
+fn blocks() -> std::sync::MutexGuard<'static, HashMap<u64, Stored>> {
+    BLOCKS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn encode_part<T: Data>(part: &Shared) -> Result<Vec<u8>> {
+    encode_shared::<Vec<T>>(part.as_ref(), "persisted partition")
+}
+
+/// The encoded partition `partition` of persisted dataset `id`, for a worker.
+pub(crate) fn encoded_block(id: u64, partition: usize) -> Result<Vec<u8>> {
+    let (part, encode) = {
+        let blocks = blocks();
+        let stored = blocks.get(&id).ok_or_else(|| {
+            Error::Plan(format!("persisted dataset #{id} is not in memory on the driver"))
+        })?;
+        let part = stored.parts.get(partition).cloned().ok_or_else(|| {
+            Error::Plan(format!("persisted dataset #{id} has no partition {partition}"))
+        })?;
+        (part, stored.encode)
+    };
+    encode(&part)
+}
 
 /// A handle to a dataset kept in memory by [`Dataset::persist`]. It is plain
 /// data: pass it to another job as an argument.
@@ -45,10 +88,7 @@ impl<T> std::fmt::Debug for Persisted<T> {
 impl<T> Persisted<T> {
     /// Frees the stored partitions; later reads of the handle fail.
     pub fn unpersist(self) {
-        BLOCKS
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&self.id);
+        blocks().remove(&self.id);
     }
 }
 
@@ -61,11 +101,17 @@ impl<T: Data> Dataset<T> {
             |parts| {
                 let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
                 let partitions = parts.len();
-                let blocks = parts.into_iter().map(|p| Arc::new(p) as Shared).collect();
-                BLOCKS
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(id, blocks);
+                let parts = parts
+                    .into_iter()
+                    .map(|p| Arc::new(p) as Shared)
+                    .collect();
+                blocks().insert(
+                    id,
+                    Stored {
+                        parts,
+                        encode: encode_part::<T>,
+                    },
+                );
                 Persisted {
                     id,
                     partitions,
@@ -84,21 +130,26 @@ impl<T: Data> Source for PersistedSource<T> {
         self.0.partitions
     }
     fn read(&self, partition: usize, _: ErrorSink) -> Result<BoxIter<T>> {
+        let handle = self.0;
         let gone = || {
             Error::Plan(format!(
-                "{:?} is not in memory: it was unpersisted, or made by another process",
-                self.0
+                "{handle:?} is not in memory: it was unpersisted, or made by another driver"
             ))
         };
-        let block = BLOCKS
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&self.0.id)
-            .and_then(|b| b.get(partition).cloned());
-        let records = block
-            .ok_or_else(gone)?
-            .downcast::<Vec<T>>()
-            .map_err(|_| gone())?;
+        let local = blocks()
+            .get(&handle.id)
+            .and_then(|b| b.parts.get(partition).cloned());
+        let block = match (local, REMOTE.get()) {
+            (Some(block), _) => block,
+            // Not kept on the worker: the driver's copy stays the only one, so
+            // `unpersist` takes effect at once for every later job.
+            (None, Some(fetch)) => {
+                let records: Vec<T> = decode(&fetch(handle.id, partition)?, "persisted partition")?;
+                Arc::new(records)
+            }
+            (None, None) => return Err(gone()),
+        };
+        let records = block.downcast::<Vec<T>>().map_err(|_| gone())?;
         Ok(Box::new(
             (0..records.len()).map(move |i| records[i].clone()),
         ))

@@ -6,7 +6,9 @@
 
 use super::launch::LocalWorkers;
 use super::net::{FrameReceiver, Listener, NetConfig, Peer, Role};
-use super::protocol::{Launch, Outcome, ShuffleInput, TaskDone, ToDriver, ToWorker, WireTask};
+use super::fetch::send_reply;
+use super::net::FrameSender;
+use super::protocol::{Launch, Outcome, ShuffleInput, TaskDone, ToDriver, ToWorker, Upstream, WireTask};
 use crate::action::PartResult;
 use crate::error::{Error, Result};
 use crate::node::Shared;
@@ -624,8 +626,8 @@ async fn serve_worker(peer: Peer, id: u64, workers: Workers, notes: mpsc::Sender
     let reports = {
         let (peer, notes) = (peer.clone(), notes.clone());
         tokio::spawn(async move {
-            while let Some((_, back)) = peer.accept_stream().await {
-                tokio::spawn(read_report(back, id, notes.clone()));
+            while let Some((out, back)) = peer.accept_stream().await {
+                tokio::spawn(serve_upstream(out, back, id, notes.clone()));
             }
         })
     };
@@ -645,16 +647,29 @@ async fn serve_worker(peer: Peer, id: u64, workers: Workers, notes: mpsc::Sender
     let _ = notes.send(Note::Lost(id, reason));
 }
 
-/// Reads one task report: its header, then its payload's chunks.
-async fn read_report(mut back: FrameReceiver, worker: u64, notes: mpsc::Sender<Note>) {
-    let done: TaskDone = match back.recv().await {
-        Ok(Some(done)) => done,
-        Ok(None) => return,
-        Err(e) => {
-            log::warn!("bad task report: {e}");
-            return;
+/// A stream a worker opened: a task report, or a request for a persisted
+/// partition.
+async fn serve_upstream(
+    mut out: FrameSender,
+    mut back: FrameReceiver,
+    worker: u64,
+    notes: mpsc::Sender<Note>,
+) {
+    match back.recv::<Upstream>().await {
+        Ok(Some(Upstream::Report(done))) => read_report(done, back, worker, notes).await,
+        Ok(Some(Upstream::Persisted { id, partition })) => {
+            let block = tokio::task::spawn_blocking(move || crate::persist::encoded_block(id, partition))
+                .await
+                .unwrap_or_else(|e| Err(Error::Plan(format!("encoding a persisted partition failed: {e}"))));
+            send_reply(&mut out, block).await;
         }
-    };
+        Ok(None) => {}
+        Err(e) => log::warn!("bad stream from a worker: {e}"),
+    }
+}
+
+/// Reads one task report's payload (after its header) and passes it on.
+async fn read_report(done: TaskDone, mut back: FrameReceiver, worker: u64, notes: mpsc::Sender<Note>) {
     let len = match done.outcome {
         Outcome::Map { len } | Outcome::Result { len } => len,
         _ => 0,

@@ -72,7 +72,8 @@ impl Fetcher {
     }
 }
 
-async fn read_reply(back: &mut FrameReceiver, addr: SocketAddr) -> Result<Vec<u8>> {
+/// Reads a [`FetchReply`] and the block's chunks from `addr`.
+pub(crate) async fn read_reply(back: &mut FrameReceiver, addr: SocketAddr) -> Result<Vec<u8>> {
     let len = match back.recv::<FetchReply>().await? {
         Some(FetchReply::Block { len }) => len,
         Some(FetchReply::Missing { message }) => {
@@ -213,8 +214,13 @@ async fn serve_fetch(mut out: FrameSender, mut back: FrameReceiver, store: Arc<B
     })
     .await
     .unwrap_or_else(|e| Err(Error::Plan(format!("encoding a block failed: {e}"))));
+    send_reply(&mut out, encoded).await;
+}
+
+/// Answers a fetch with the block (in chunks) or why it is missing.
+pub(crate) async fn send_reply(out: &mut FrameSender, block: Result<Vec<u8>>) {
     let sent = async {
-        match encoded {
+        match block {
             Ok(bytes) => {
                 out.send(&FetchReply::Block { len: bytes.len() as u64 }).await?;
                 for chunk in bytes.chunks(CHUNK) {
@@ -227,6 +233,6 @@ async fn serve_fetch(mut out: FrameSender, mut back: FrameReceiver, store: Arc<B
     }
     .await;
     if let Err(e) = sent {
-        log::warn!("cannot send a block: {e}");
+        log::warn!("cannot send a block to {}: {e}", out.peer());
     }
 }

@@ -7,8 +7,10 @@
 //! - **control** (worker opens it after connecting): `Register` then
 //!   `Heartbeat`s from the worker; `Welcome`, `Job`, `Launch`, `JobDone` and
 //!   `Shutdown` from the driver.
-//! - **task report** (worker opens one per finished task): a `TaskDone`
-//!   header, then the result's bytes in chunk frames.
+//! - **upstream** (worker opens one per finished task, or per persisted
+//!   partition it needs): an [`Upstream`] header — a `TaskDone` followed by
+//!   the result's bytes in chunk frames, or a request for a persisted
+//!   partition, answered like a fetch.
 //! - **fetch** (a reducer opens one per block on the worker that holds it):
 //!   a `FetchRequest`, answered by a `FetchReply` header and chunk frames.
 
@@ -92,7 +94,17 @@ pub(crate) struct ShuffleInput {
     pub maps: Vec<SocketAddr>,
 }
 
-/// The header of a task report stream.
+/// The first frame of a stream a worker opens to the driver.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) enum Upstream {
+    /// A task report; its payload follows in chunks.
+    Report(TaskDone),
+    /// A partition of a dataset persisted on the driver; answered with a
+    /// [`FetchReply`] and chunks.
+    Persisted { id: u64, partition: usize },
+}
+
+/// The header of a task report.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct TaskDone {
     pub run: u64,

@@ -3,10 +3,10 @@
 //! keeps map outputs and serves their blocks to other workers.
 
 use super::blocks::BlockStore;
-use super::fetch::{Fetcher, RemoteShuffles, serve_blocks};
+use super::fetch::{Fetcher, RemoteShuffles, read_reply, serve_blocks};
 use super::fingerprint::build_fingerprint;
 use super::net::{NetConfig, Peer, Role, Secret, connect};
-use super::protocol::{CHUNK, Launch, Outcome, TaskDone, ToDriver, ToWorker};
+use super::protocol::{CHUNK, Launch, Outcome, TaskDone, ToDriver, ToWorker, Upstream};
 use crate::error::{Error, Result};
 use crate::job::find_job;
 use crate::plan::{Plan, PlanDesc};
@@ -89,6 +89,16 @@ pub fn run_worker(options: WorkerOptions) -> Result<()> {
             }
         }
     });
+    let (handle, from) = (runtime.handle().clone(), driver.clone());
+    crate::persist::fetch_missing_blocks_with(Box::new(move |id, partition| {
+        let driver = from.clone();
+        handle.block_on(async move {
+            let (mut out, mut back) = driver.open().await?;
+            out.send(&Upstream::Persisted { id, partition }).await?;
+            out.finish().await?;
+            read_reply(&mut back, driver.remote()).await
+        })
+    }));
     let worker = Arc::new(Worker {
         handle: runtime.handle().clone(),
         driver: driver.clone(),
@@ -193,7 +203,7 @@ impl Worker {
         let driver = self.driver.clone();
         let reported = self.handle.block_on(async move {
             let (mut out, _) = driver.open().await?;
-            out.send(&done).await?;
+            out.send(&Upstream::Report(done)).await?;
             for chunk in payload.chunks(CHUNK) {
                 out.send_bytes(chunk).await?;
             }
