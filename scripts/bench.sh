@@ -10,6 +10,11 @@
 # table of median job seconds (the RESULT line each run prints), their
 # ratio, and the peak resident memory (/usr/bin/time -v) of each side.
 # Raw runs go to $BENCH_OUT/runs.tsv (default ./bench-out).
+#
+# BENCH_COMPARE=MASTER compares barks on $BENCH_MASTER with barks on MASTER
+# instead of the baseline, e.g. cluster against local mode:
+#   BENCH_MASTER='local-cluster[2,1]' BENCH_COMPARE='local[2]' scripts/bench.sh wordcount groupby sort
+# (peak memory is then the driver's only: workers are separate processes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +23,8 @@ SCALE=${BENCH_SCALE:-1}
 RUNS=${BENCH_RUNS:-3}
 MASTER=${BENCH_MASTER:-local[2]}
 OUT=${BENCH_OUT:-bench-out}
+COMPARE=${BENCH_COMPARE:-}
+OTHER=${COMPARE:-baseline}
 JOBS=("$@")
 [ ${#JOBS[@]} -gt 0 ] || JOBS=(empty wordcount groupby join sort pagerank kmeans)
 
@@ -43,11 +50,13 @@ printf 'job\tmode\trun\tjob_s\tpeak_kb\n' > "$RAW"
 
 # run JOB MODE RUN: one timed process; appends to $RAW.
 run() {
-    local job=$1 mode=$2 i=$3 flag=() log="$OUT/$1.$2.log"
-    [ "$mode" = baseline ] && flag=(--baseline)
+    local job=$1 mode=$2 i=$3 flag=(--master "$MASTER") log="$OUT/$1.$2.log"
+    if [ "$mode" = other ]; then
+        if [ -n "$COMPARE" ]; then flag=(--master "$COMPARE"); else flag=(--master "$MASTER" --baseline); fi
+    fi
     rm -rf "$OUT/$mode" && mkdir -p "$OUT/$mode"
     if ! /usr/bin/time -v "$BIN/barks-bench" "$job" --data "$DATA" --out "$OUT/$mode" \
-        --master "$MASTER" "${flag[@]}" > "$log" 2>&1; then
+        "${flag[@]}" > "$log" 2>&1; then
         echo "FAILED: $job ($mode); see $log" >&2
         tail -5 "$log" >&2
         exit 1
@@ -65,9 +74,9 @@ for job in "${JOBS[@]}"; do
     for i in $(seq "$RUNS"); do
         echo "$job run $i/$RUNS" >&2
         run "$job" barks "$i"
-        run "$job" baseline "$i"
+        run "$job" other "$i"
     done
-    if ! cmp -s "$OUT/barks/$job.tsv" "$OUT/baseline/$job.tsv"; then
+    if ! cmp -s "$OUT/barks/$job.tsv" "$OUT/other/$job.tsv"; then
         echo "note: $job outputs differ in bytes (floats may differ in the last digits; the equivalence test checks 1e-6)" >&2
     fi
 done
@@ -75,13 +84,13 @@ done
 echo
 echo "scale $SCALE, master $MASTER, median of $RUNS interleaved runs, $(nproc) cores"
 echo
-echo "| job | barks s | baseline s | ratio | barks peak MB | baseline peak MB |"
+echo "| job | barks s | $OTHER s | ratio | barks peak MB | $OTHER peak MB |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: |"
 for job in "${JOBS[@]}"; do
     b=$(col "$job" barks 4 | median)
-    r=$(col "$job" baseline 4 | median)
+    r=$(col "$job" other 4 | median)
     bm=$(col "$job" barks 5 | sort -n | tail -1)
-    rm_=$(col "$job" baseline 5 | sort -n | tail -1)
+    rm_=$(col "$job" other 5 | sort -n | tail -1)
     awk -v j="$job" -v b="$b" -v r="$r" -v bm="$bm" -v rm="$rm_" 'BEGIN {
         printf "| %s | %.3f | %.3f | %.2f | %.0f | %.0f |\n", j, b, r, (r > 0 ? b / r : 0), bm / 1024, rm / 1024 }'
 done

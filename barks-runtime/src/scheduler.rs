@@ -82,7 +82,7 @@ pub enum Event {
     ///
     /// If that map output was recomputed after the task was launched, the
     /// task failed on the old copy: the new one is kept and the task is
-    /// relaunched at once. A `map_stage` the task's stage does not read, or a
+    /// relaunched at once ([`Scheduler::has_output`] tells which happened). A `map_stage` the task's stage does not read, or a
     /// `map_partition` out of range, makes this an ordinary task failure.
     FetchFailed {
         task: TaskId,
@@ -269,6 +269,18 @@ impl Scheduler {
     /// Whether the job has succeeded or failed.
     pub fn is_over(&self) -> bool {
         self.over
+    }
+
+    /// Whether the output of `partition` of `stage` exists as far as the
+    /// scheduler knows: the partition finished and its output was not lost
+    /// since. After a [`Event::FetchFailed`] the driver should forget where
+    /// that map output lives only if this turned false (a failure on an old
+    /// copy keeps the recomputed one).
+    pub fn has_output(&self, stage: usize, partition: usize) -> bool {
+        self.stages
+            .get(stage)
+            .and_then(|s| s.parts.get(partition))
+            .is_some_and(|p| matches!(p.slot, Slot::Finished { .. }))
     }
 
     /// Applies one event.

@@ -476,15 +476,20 @@ impl<'p> JobRun<'p> {
                 message,
             } => match self.plan.shuffle_stage(shuffle) {
                 Some((map_stage, _)) => {
-                    if let Some(holder) = self.locations[map_stage].get_mut(map) {
-                        *holder = None;
-                    }
-                    Event::FetchFailed {
+                    let commands = self.scheduler.handle(Event::FetchFailed {
                         task,
                         map_stage,
                         map_partition: map,
                         message,
+                    });
+                    // A failure about an output recomputed since the task
+                    // started leaves the new output (and its location) alone.
+                    if !self.scheduler.has_output(map_stage, map) {
+                        if let Some(holder) = self.locations[map_stage].get_mut(map) {
+                            *holder = None;
+                        }
                     }
+                    return commands;
                 }
                 None => Event::TaskFailed {
                     task,
