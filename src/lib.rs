@@ -40,6 +40,15 @@ pub use barks_io as io;
 /// Everything a job file needs: `use barks::prelude::*;`.
 pub mod prelude {
     pub use crate::io::SaveAsTextFile;
+    pub use crate::io::{
+        BadRecord, BadRecordMode, Compression, CsvOptions, CsvWriteOptions, JsonOptions,
+        JsonWriteOptions, SaveAsCsv, SaveAsJson,
+    };
+    #[cfg(feature = "parquet")]
+    pub use crate::io::parquet::{
+        Batch, ParquetCompression, ParquetOptions, ParquetWriteOptions, SaveAsParquet,
+        SaveBatchesAsParquet, col,
+    };
     #[cfg(feature = "mongodb")]
     pub use crate::io::mongodb::{MongoRead, MongoWrite, SaveToMongoDb};
     #[cfg(feature = "mssql")]
@@ -63,6 +72,9 @@ pub mod __private {
     /// Extension traits whose methods a pipeline may call.
     pub mod ext {
         pub use barks_io::SaveAsTextFile;
+        pub use barks_io::{SaveAsCsv, SaveAsJson};
+        #[cfg(feature = "parquet")]
+        pub use barks_io::parquet::{SaveAsParquet, SaveBatchesAsParquet};
         #[cfg(feature = "mongodb")]
         pub use barks_io::mongodb::SaveToMongoDb;
         #[cfg(feature = "mssql")]
@@ -74,6 +86,9 @@ pub mod __private {
     /// The sources a pipeline may start from, with every argument explicit.
     pub mod sources {
         pub use barks_io::text_file;
+        pub use barks_io::{csv_file, csv_file_permissive, json_file, json_file_permissive};
+        #[cfg(feature = "parquet")]
+        pub use barks_io::parquet::{parquet_batches, parquet_file};
         #[cfg(feature = "mongodb")]
         pub use barks_io::mongodb::read_mongodb;
         #[cfg(feature = "mssql")]

@@ -1,9 +1,19 @@
-//! The output commit protocol every file sink shares (Hadoop's
-//! `FileOutputCommitter`, version 1): a task writes its part file under
-//! `DIR/_temporary/attempt-N/`, the driver moves every winning attempt's file
-//! into `DIR` once all partitions succeeded and then writes `DIR/_SUCCESS`.
-//! A failed job removes `_temporary` and leaves no output that looks
-//! complete: readers that honour the marker never see a partial result.
+//! The output commit protocol every file sink shares. A task's part file
+//! is written so that it is invisible until the driver commits the job:
+//!
+//! - where the storage has *pending* files (S3: a multipart upload not yet
+//!   completed), the task uploads its part straight to its final name
+//!   `DIR/part-NNNNN` and reports the upload's ticket; at commit the driver
+//!   completes the winning attempts' uploads — no copy, whatever the size —
+//!   and aborts every other upload under `DIR` (attempts that failed or
+//!   lost);
+//! - elsewhere (local files: Hadoop's `FileOutputCommitter`, version 1) the
+//!   task writes `DIR/_temporary/attempt-N/part-NNNNN` and the driver moves
+//!   the winning attempts' files into `DIR`.
+//!
+//! Then the driver writes `DIR/_SUCCESS`. A failed job removes what it
+//! wrote and leaves no output that looks complete: readers that honour the
+//! marker never see a partial result.
 
 use crate::storage::{ObjectWrite, Storage, join, storage_for};
 use barks_runtime::{Error, Result};
@@ -18,6 +28,10 @@ pub struct PartFile {
     pub attempt: u32,
     /// The file name inside the output directory (`part-00003.csv`).
     pub name: String,
+    /// The ticket of the pending file at the final name, where the storage
+    /// has pending files ([`Storage::create_pending`]); `None` when the part
+    /// waits under `_temporary`.
+    pub pending: Option<String>,
 }
 
 /// Commits the part files of one output directory (local or `s3://`).
@@ -46,7 +60,10 @@ impl FileCommitter {
     }
 
     fn attempt_path(&self, attempt: u32, name: &str) -> String {
-        join(&join(&self.temporary(), &format!("attempt-{attempt}")), name)
+        join(
+            &join(&self.temporary(), &format!("attempt-{attempt}")),
+            name,
+        )
     }
 
     /// Runs on the driver before any task: refuses an output directory that
@@ -71,31 +88,39 @@ impl FileCommitter {
         suffix: &str,
     ) -> Result<(Box<dyn ObjectWrite>, PartFile)> {
         let name = format!("part-{partition:05}{suffix}");
+        let part = |pending| PartFile {
+            partition,
+            attempt,
+            name: name.clone(),
+            pending,
+        };
+        if let Some((out, ticket)) = self.storage.create_pending(&join(&self.dir, &name))? {
+            return Ok((out, part(Some(ticket))));
+        }
         let out = self.storage.create(&self.attempt_path(attempt, &name))?;
-        Ok((
-            out,
-            PartFile {
-                partition,
-                attempt,
-                name,
-            },
-        ))
+        Ok((out, part(None)))
     }
 
     /// Moves every task's part into place and writes `_SUCCESS`.
     pub fn commit(&self, parts: Vec<PartFile>) -> Result<()> {
         for part in parts {
-            self.storage.rename(
-                &self.attempt_path(part.attempt, &part.name),
-                &join(&self.dir, &part.name),
-            )?;
+            let target = join(&self.dir, &part.name);
+            match &part.pending {
+                Some(ticket) => self.storage.publish_pending(&target, ticket)?,
+                None => self
+                    .storage
+                    .rename(&self.attempt_path(part.attempt, &part.name), &target)?,
+            }
         }
+        // What is still pending belongs to attempts that lost.
+        self.storage.discard_pending(&self.dir)?;
         self.storage.remove_all(&self.temporary())?;
         self.storage.create(&join(&self.dir, "_SUCCESS"))?.finish()
     }
 
     /// Removes whatever the job wrote, after a failure.
     pub fn abort(&self) {
+        let _ = self.storage.discard_pending(&self.dir);
         let _ = self.storage.remove_all(&self.temporary());
         // `prepare` found the directory empty or absent: leave nothing.
         if let Ok(false) = self.storage.has_entries(&self.dir) {

@@ -5,12 +5,36 @@
 #[cfg(any(feature = "s3", feature = "postgres", feature = "mongodb", feature = "mssql"))]
 mod async_rt;
 mod commit;
-mod files;
+#[cfg(feature = "mongodb")]
+pub mod mongodb;
+#[cfg(feature = "mssql")]
+pub mod mssql;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+#[cfg(any(feature = "postgres", feature = "mongodb", feature = "mssql"))]
+mod redact;
+#[cfg(any(feature = "postgres", feature = "mssql"))]
+pub mod sql;
+mod bad_records;
+pub mod compress;
+mod csv;
+mod file_sink;
+mod json;
+mod line_input;
+mod line_source;
+#[cfg(feature = "parquet")]
+pub mod parquet;
+pub mod split;
+#[cfg(feature = "s3")]
+pub mod s3;
 pub mod storage;
 mod text_sink;
 mod text_source;
 
 pub use commit::{FileCommitter, PartFile};
-pub use files::list_inputs;
-pub use text_sink::{SaveAsTextFile, TextSink};
+pub use bad_records::{BadRecord, BadRecordMode, dropped_records};
+pub use compress::Compression;
+pub use csv::{CsvOptions, CsvWriteOptions, SaveAsCsv, csv_file, csv_file_permissive};
+pub use json::{JsonOptions, JsonWriteOptions, SaveAsJson, json_file, json_file_permissive};
+pub use text_sink::SaveAsTextFile;
 pub use text_source::{TextSource, text_file};

@@ -66,14 +66,30 @@ async fn wait_logged(needles: &[&str]) -> String {
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    panic!("nothing logged mentions {needles:?}; log:\n{}", LOGS.lock().unwrap().join("\n"));
+    panic!(
+        "nothing logged mentions {needles:?}; log:\n{}",
+        LOGS.lock().unwrap().join("\n")
+    );
 }
 
 fn config(secret: &str, fingerprint: &str) -> Arc<NetConfig> {
+    tuned(secret, fingerprint, |_| {})
+}
+
+/// A configuration with a short handshake timeout, adjusted by `tune`.
+fn tuned(secret: &str, fingerprint: &str, tune: impl FnOnce(&mut NetConfig)) -> Arc<NetConfig> {
     capture_logs();
     let mut config = NetConfig::new(Secret::new(secret).unwrap(), fingerprint);
     config.handshake_timeout = Duration::from_secs(3);
+    tune(&mut config);
     Arc::new(config)
+}
+
+/// A listener on 127.0.0.1 and its address.
+fn listen(config: &Arc<NetConfig>) -> (Listener, SocketAddr) {
+    let listener = Listener::bind(loopback(), config.clone()).unwrap();
+    let addr = listener.local_addr();
+    (listener, addr)
 }
 
 fn loopback() -> SocketAddr {
@@ -163,9 +179,11 @@ fn blob(len: usize, seed: u64) -> Vec<u8> {
 async fn typed_messages_and_large_frames_round_trip_over_concurrent_streams() {
     bounded(async {
         let config = config(SECRET, BUILD);
-        let listener = Listener::bind(loopback(), config.clone()).unwrap();
-        let addr = listener.local_addr();
-        let (client, server) = tokio::join!(connect(addr, config.clone(), Role::Worker), listener.accept());
+        let (listener, addr) = listen(&config);
+        let (client, server) = tokio::join!(
+            connect(addr, config.clone(), Role::Worker),
+            listener.accept()
+        );
         let (client, server) = (client.unwrap(), server.unwrap());
         assert_eq!(server.role(), Role::Worker);
         assert_eq!(client.role(), Role::Driver);
@@ -190,13 +208,19 @@ async fn typed_messages_and_large_frames_round_trip_over_concurrent_streams() {
                         Some(body) if body.is_empty() => None,
                         other => other,
                     };
-                    assert_eq!(recv.recv_bytes().await.unwrap(), None, "clean end after the last frame");
+                    assert_eq!(
+                        recv.recv_bytes().await.unwrap(),
+                        None,
+                        "clean end after the last frame"
+                    );
                     (got, large)
                 });
                 for msg in &messages {
                     send.send(msg).await.unwrap();
                 }
-                send.send_bytes(large.as_deref().unwrap_or_default()).await.unwrap();
+                send.send_bytes(large.as_deref().unwrap_or_default())
+                    .await
+                    .unwrap();
                 send.finish().await.unwrap();
                 let (got, got_large) = reader.await.unwrap();
                 assert_eq!(got, messages);
@@ -209,7 +233,10 @@ async fn typed_messages_and_large_frames_round_trip_over_concurrent_streams() {
         client.close("done");
         assert_eq!(echoed.await.unwrap(), (STREAMS * 6) as usize);
         let reason = server.closed().await.to_string();
-        assert!(reason.contains("done") && reason.contains("127.0.0.1"), "{reason}");
+        assert!(
+            reason.contains("done") && reason.contains("127.0.0.1"),
+            "{reason}"
+        );
     })
     .await
 }
@@ -233,40 +260,56 @@ fn assert_no_secret_logged() {
 /// proving that the listener still serves.
 async fn assert_serves(listener: &Listener, config: Arc<NetConfig>) {
     let addr = listener.local_addr();
-    let (client, server) = tokio::join!(connect(addr, config, Role::ShuffleFetch), listener.accept());
+    let (client, server) =
+        tokio::join!(connect(addr, config, Role::ShuffleFetch), listener.accept());
     let (client, server) = (client.unwrap(), server.unwrap());
     assert_eq!(server.role(), Role::ShuffleFetch);
     let echoed = serve_echo(server);
     let (mut send, mut recv) = client.open().await.unwrap();
     send.send(&EngineMsg::Heartbeat(42)).await.unwrap();
     send.finish().await.unwrap();
-    assert_eq!(recv.recv::<EngineMsg>().await.unwrap(), Some(EngineMsg::Heartbeat(42)));
+    assert_eq!(
+        recv.recv::<EngineMsg>().await.unwrap(),
+        Some(EngineMsg::Heartbeat(42))
+    );
     assert_eq!(recv.recv::<EngineMsg>().await.unwrap(), None);
     client.close("bye");
     assert_eq!(echoed.await.unwrap(), 1);
+}
+
+/// Checks that `err` names `peer`, says `expected`, and leaks no secret.
+fn assert_says(err: &NetError, peer: SocketAddr, expected: &str) {
+    assert_eq!(err.peer(), Some(peer), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains(expected), "expected {expected:?} in: {text}");
+    assert_no_secret(&text);
+    assert_no_secret(&format!("{err:?}"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_secret_is_refused_on_both_sides_and_the_listener_keeps_serving() {
     bounded(async {
         let good = config(SECRET, BUILD);
-        let listener = Listener::bind(loopback(), good.clone()).unwrap();
-        let addr = listener.local_addr();
+        let (listener, addr) = listen(&good);
         for _ in 0..3 {
-            let err = connect(addr, config(WRONG_SECRET, BUILD), Role::Worker).await.unwrap_err();
-            assert!(matches!(err, NetError::Refused { peer, .. } if peer == addr), "{err:?}");
+            let bad = config(WRONG_SECRET, BUILD);
+            let err = connect(addr, bad, Role::Worker).await.unwrap_err();
+            assert!(matches!(err, NetError::Refused { .. }), "{err:?}");
+            let expected =
+                format!("the driver at {addr} refused this worker: wrong cluster secret");
+            assert_says(&err, addr, &expected);
             let text = err.to_string();
-            assert!(
-                text.contains(&format!("the driver at {addr} refused this worker: wrong cluster secret")),
-                "{text}"
-            );
-            assert_no_secret(&text);
-            assert_no_secret(&format!("{err:?}"));
             let barks_err = barks_runtime::Error::from(err);
             assert_eq!(barks_err.to_string(), text);
-            assert!(matches!(barks_err, barks_runtime::Error::Net { peer: Some(p), .. } if p == addr));
+            assert!(
+                matches!(barks_err, barks_runtime::Error::Net { peer: Some(p), .. } if p == addr)
+            );
         }
-        let line = wait_logged(&[&format!("listener {addr}: refused the peer at 127.0.0.1:"), "wrong cluster secret"]).await;
+        let line = wait_logged(&[
+            &format!("listener {addr}: refused the peer at 127.0.0.1:"),
+            "wrong cluster secret",
+        ])
+        .await;
         assert!(line.contains("the worker at 127.0.0.1:"), "{line}");
         // The refused peers were never handed out: the next peer is the good one.
         assert_serves(&listener, good).await;
@@ -279,61 +322,73 @@ async fn wrong_secret_is_refused_on_both_sides_and_the_listener_keeps_serving() 
 async fn other_build_is_refused_on_both_sides() {
     bounded(async {
         let good = config(SECRET, BUILD);
-        let listener = Listener::bind(loopback(), good.clone()).unwrap();
-        let addr = listener.local_addr();
+        let (listener, addr) = listen(&good);
         let other = "build-bbbb2222";
         let err = connect(addr, config(SECRET, other), Role::Worker).await.unwrap_err();
-        assert!(matches!(err, NetError::Refused { peer, .. } if peer == addr), "{err:?}");
-        assert_eq!(
-            err.to_string(),
-            format!(
-                "the driver at {addr} refused this worker: other build: the driver at {addr} runs build \
-                 {BUILD}, this worker runs build {other}; run the same binary everywhere"
-            )
+        assert!(matches!(err, NetError::Refused { .. }), "{err:?}");
+        let expected = format!(
+            "the driver at {addr} refused this worker: other build: the driver at {addr} runs build \
+             {BUILD}, this worker runs build {other}; run the same binary everywhere"
         );
+        assert_says(&err, addr, &expected);
         let line = wait_logged(&[&format!("listener {addr}: "), "other build"]).await;
-        assert!(
-            line.contains(&format!("runs build {other}, this node runs build {BUILD}")),
-            "{line}"
-        );
+        assert!(line.contains("the worker at 127.0.0.1:"), "{line}");
+        let expected = format!("runs build {other}, this node runs build {BUILD}");
+        assert!(line.contains(&expected), "{line}");
         assert_serves(&listener, good).await;
     })
     .await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_listener_that_cannot_prove_the_secret_is_refused_by_the_connecting_side() {
-    bounded(async {
-        let fake = raw::server();
-        let fake_addr = fake.local_addr().unwrap();
-        // A listener that plays the protocol but does not know the secret.
-        let impostor = tokio::spawn(async move {
-            let conn = fake.accept().await.unwrap().await.unwrap();
-            let (mut send, mut recv) = conn.accept_bi().await.unwrap();
-            let hello: HandshakeLike = decode_frame(&raw::read_frame(&mut recv).await.unwrap()).unwrap();
-            assert!(matches!(hello, HandshakeLike::Hello { version: 1, role: Some(Role::Worker), .. }));
-            let reply = HandshakeLike::Hello {
+/// A listener that plays the barks protocol without the secret: it answers
+/// a hello with its own (naming `fingerprint`) and a proof with a forged
+/// proof. Yields the close code the connecting side ended it with.
+fn impostor(fingerprint: &'static str) -> (SocketAddr, tokio::task::JoinHandle<Option<u64>>) {
+    let endpoint = raw::server(ALPN);
+    let addr = endpoint.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let conn = endpoint.accept().await.unwrap().await.unwrap();
+        let (mut send, mut recv) = conn.accept_bi().await.unwrap();
+        let hello: HandshakeLike =
+            decode_frame(&raw::read_frame(&mut recv).await.unwrap()).unwrap();
+        assert!(matches!(
+            hello,
+            HandshakeLike::Hello {
                 version: 1,
-                fingerprint: BUILD.into(),
-                role: None,
-                nonce: [7; 32],
-            };
-            raw::write_frame(&mut send, &encode_frame(&reply).unwrap()).await;
-            let proof: HandshakeLike = decode_frame(&raw::read_frame(&mut recv).await.unwrap()).unwrap();
+                role: Some(_),
+                ..
+            }
+        ));
+        let reply = HandshakeLike::Hello {
+            version: 1,
+            fingerprint: fingerprint.into(),
+            role: None,
+            nonce: [7; 32],
+        };
+        raw::write_frame(&mut send, &encode_frame(&reply).unwrap()).await;
+        if let Some(proof) = raw::read_frame(&mut recv).await {
+            let proof: HandshakeLike = decode_frame(&proof).unwrap();
             assert!(matches!(proof, HandshakeLike::Proof { ref mac } if mac.len() == 32));
             let forged = HandshakeLike::Proof { mac: vec![0; 32] };
             raw::write_frame(&mut send, &encode_frame(&forged).unwrap()).await;
-            raw::close_code(&conn.closed().await)
-        });
-        let err = connect(fake_addr, config(SECRET, BUILD), Role::Worker).await.unwrap_err();
-        assert!(matches!(err, NetError::Unauthenticated { peer, .. } if peer == fake_addr), "{err:?}");
-        let text = err.to_string();
-        assert!(
-            text.contains(&format!("the driver at {fake_addr} could not prove it knows the cluster secret")),
-            "{text}"
-        );
-        assert_no_secret(&text);
-        assert_eq!(impostor.await.unwrap(), Some(1), "the impostor is told it was refused");
+        }
+        raw::close_code(&conn.closed().await)
+    });
+    (addr, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listener_that_cannot_prove_the_secret_is_refused_by_the_connecting_side() {
+    bounded(async {
+        let (addr, impostor) = impostor(BUILD);
+        let err = connect(addr, config(SECRET, BUILD), Role::Worker)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, NetError::Unauthenticated { .. }), "{err:?}");
+        let expected = format!("the driver at {addr} could not prove it knows the cluster secret");
+        assert_says(&err, addr, &expected);
+        let code = impostor.await.unwrap();
+        assert_eq!(code, Some(1), "the impostor is told it was refused");
     })
     .await
 }
@@ -341,30 +396,16 @@ async fn a_listener_that_cannot_prove_the_secret_is_refused_by_the_connecting_si
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_listener_of_another_build_is_refused_by_the_connecting_side() {
     bounded(async {
-        let fake = raw::server();
-        let fake_addr = fake.local_addr().unwrap();
-        let other = tokio::spawn(async move {
-            let conn = fake.accept().await.unwrap().await.unwrap();
-            let (mut send, mut recv) = conn.accept_bi().await.unwrap();
-            raw::read_frame(&mut recv).await.unwrap();
-            let reply = HandshakeLike::Hello {
-                version: 1,
-                fingerprint: "build-zzzz".into(),
-                role: None,
-                nonce: [1; 32],
-            };
-            raw::write_frame(&mut send, &encode_frame(&reply).unwrap()).await;
-            raw::close_code(&conn.closed().await)
-        });
-        let err = connect(fake_addr, config(SECRET, BUILD), Role::ShuffleFetch).await.unwrap_err();
-        let text = err.to_string();
-        assert!(
-            text.contains(&format!(
-                "other build: the worker at {fake_addr} runs build build-zzzz, this shuffle fetcher runs build {BUILD}"
-            )),
-            "{text}"
+        let (addr, impostor) = impostor("build-zzzz");
+        let err = connect(addr, config(SECRET, BUILD), Role::ShuffleFetch)
+            .await
+            .unwrap_err();
+        let expected = format!(
+            "other build: the worker at {addr} runs build build-zzzz, this shuffle fetcher runs \
+             build {BUILD}"
         );
-        assert_eq!(other.await.unwrap(), Some(1));
+        assert_says(&err, addr, &expected);
+        assert_eq!(impostor.await.unwrap(), Some(1));
     })
     .await
 }
@@ -373,9 +414,8 @@ async fn a_listener_of_another_build_is_refused_by_the_connecting_side() {
 async fn a_relaying_man_in_the_middle_cannot_pass() {
     bounded(async {
         let good = config(SECRET, BUILD);
-        let listener = Listener::bind(loopback(), good.clone()).unwrap();
-        let addr = listener.local_addr();
-        let mitm = raw::server();
+        let (listener, addr) = listen(&good);
+        let mitm = raw::server(ALPN);
         let mitm_addr = mitm.local_addr().unwrap();
         // Terminates the worker's TLS, opens its own TLS to the listener and
         // relays the handshake stream byte for byte in both directions.
@@ -391,11 +431,17 @@ async fn a_relaying_man_in_the_middle_cannot_pass() {
             downstream.close(0u32.into(), b"relay: upstream closed");
             (upstream_addr, code)
         });
-        let err = connect(mitm_addr, good.clone(), Role::Worker).await.unwrap_err();
+        let err = connect(mitm_addr, good.clone(), Role::Worker)
+            .await
+            .unwrap_err();
         assert_no_secret(&err.to_string());
         let (upstream_addr, code) = relay.await.unwrap();
         assert_eq!(code, Some(1), "the listener refused the relayed proof");
-        let line = wait_logged(&[&format!("refused the peer at {upstream_addr}"), "wrong cluster secret"]).await;
+        let line = wait_logged(&[
+            &format!("refused the peer at {upstream_addr}"),
+            "wrong cluster secret",
+        ])
+        .await;
         assert!(line.contains(&format!("listener {addr}")), "{line}");
         assert_serves(&listener, good).await;
     })
@@ -408,12 +454,10 @@ async fn a_relaying_man_in_the_middle_cannot_pass() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn raw_clients_sending_garbage_are_closed_and_logged_and_the_listener_keeps_serving() {
     bounded(async {
-        let mut cfg = NetConfig::new(Secret::new(SECRET).unwrap(), BUILD);
-        cfg.handshake_timeout = Duration::from_secs(1);
-        capture_logs();
-        let cfg = Arc::new(cfg);
-        let listener = Listener::bind(loopback(), cfg.clone()).unwrap();
-        let addr = listener.local_addr();
+        let cfg = tuned(SECRET, BUILD, |c| {
+            c.handshake_timeout = Duration::from_secs(1);
+        });
+        let (listener, addr) = listen(&cfg);
         let wrong_version = encode_frame(&HandshakeLike::Hello {
             version: 99,
             fingerprint: BUILD.into(),
@@ -424,14 +468,56 @@ async fn raw_clients_sending_garbage_are_closed_and_logged_and_the_listener_keep
         let with_prefix = |body: &[u8]| [&(body.len() as u32).to_le_bytes()[..], body].concat();
         let cases: Vec<(&str, Option<Vec<u8>>, u64, &str)> = vec![
             ("garbage", Some(blob(300, 5)), 2, "over the frame limit"),
-            ("nothing at all", None, 1, "the barks handshake took longer than 1s"),
-            ("an empty stream", Some(Vec::new()), 1, "the handshake stream ended early"),
-            ("an oversized length prefix", Some(vec![0, 0, 0, 0x10]), 2, "a frame of 268435456 bytes is over the frame limit of 4096 bytes"),
-            ("a truncated frame", Some([&100u32.to_le_bytes()[..], &[1; 10]].concat()), 2, "the stream ended inside a frame (10 of 100 bytes)"),
-            ("a truncated header", Some(vec![9, 0]), 2, "the stream ended inside a frame header (2 of 4 bytes)"),
-            ("an undecodable frame", Some(with_prefix(&[0xff; 20])), 1, "undecodable handshake message"),
-            ("a hello of another protocol version", Some(with_prefix(&wrong_version)), 1, "other protocol version: the peer at"),
-            ("a proof before any hello", Some(with_prefix(&encode_frame(&HandshakeLike::Proof { mac: vec![1; 32] }).unwrap())), 1, "expected a hello"),
+            (
+                "nothing at all",
+                None,
+                1,
+                "the barks handshake took longer than 1s",
+            ),
+            (
+                "an empty stream",
+                Some(Vec::new()),
+                1,
+                "the handshake stream ended early",
+            ),
+            (
+                "an oversized length prefix",
+                Some(vec![0, 0, 0, 0x10]),
+                2,
+                "a frame of 268435456 bytes is over the frame limit of 4096 bytes",
+            ),
+            (
+                "a truncated frame",
+                Some([&100u32.to_le_bytes()[..], &[1; 10]].concat()),
+                2,
+                "the stream ended inside a frame (10 of 100 bytes)",
+            ),
+            (
+                "a truncated header",
+                Some(vec![9, 0]),
+                2,
+                "the stream ended inside a frame header (2 of 4 bytes)",
+            ),
+            (
+                "an undecodable frame",
+                Some(with_prefix(&[0xff; 20])),
+                1,
+                "undecodable handshake message",
+            ),
+            (
+                "a hello of another protocol version",
+                Some(with_prefix(&wrong_version)),
+                1,
+                "other protocol version: the peer at",
+            ),
+            (
+                "a proof before any hello",
+                Some(with_prefix(
+                    &encode_frame(&HandshakeLike::Proof { mac: vec![1; 32] }).unwrap(),
+                )),
+                1,
+                "expected a hello",
+            ),
         ];
         for (what, bytes, code, logged_reason) in cases {
             let (conn, local) = raw::connect(addr).await;
@@ -445,7 +531,12 @@ async fn raw_clients_sending_garbage_are_closed_and_logged_and_the_listener_keep
                 let closed = conn.closed().await;
                 assert_eq!(raw::close_code(&closed), Some(code), "{what}: {closed:?}");
             }
-            let line = wait_logged(&[&format!("listener {addr}: "), &local.to_string(), logged_reason]).await;
+            let line = wait_logged(&[
+                &format!("listener {addr}: "),
+                &local.to_string(),
+                logged_reason,
+            ])
+            .await;
             assert!(line.starts_with("WARN"), "{what}: {line}");
         }
         assert_serves(&listener, cfg).await;
@@ -457,14 +548,16 @@ async fn raw_clients_sending_garbage_are_closed_and_logged_and_the_listener_keep
 async fn a_peer_without_the_secret_cannot_open_a_usable_stream() {
     bounded(async {
         let good = config(SECRET, BUILD);
-        let listener = Listener::bind(loopback(), good.clone()).unwrap();
-        let addr = listener.local_addr();
+        let (listener, addr) = listen(&good);
         let (conn, _) = raw::connect(addr).await;
         // The first stream is the handshake's: an engine message there is
         // not a hello. No second stream is allowed before authentication.
         let (mut send, _recv) = conn.open_bi().await.unwrap();
         let second = tokio::time::timeout(Duration::from_millis(500), conn.open_bi()).await;
-        assert!(second.is_err(), "a second stream opened before authentication");
+        assert!(
+            second.is_err(),
+            "a second stream opened before authentication"
+        );
         let msg = encode_frame(&EngineMsg::Heartbeat(1)).unwrap();
         raw::write_frame(&mut send, &msg).await;
         let nobody = tokio::time::timeout(Duration::from_millis(500), listener.accept()).await;
@@ -478,19 +571,21 @@ async fn a_peer_without_the_secret_cannot_open_a_usable_stream() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn too_many_pending_handshakes_are_refused_with_a_clear_error() {
     bounded(async {
-        let mut cfg = NetConfig::new(Secret::new(SECRET).unwrap(), BUILD);
-        cfg.handshake_timeout = Duration::from_secs(2);
-        cfg.max_handshakes = 2;
-        capture_logs();
-        let cfg = Arc::new(cfg);
-        let listener = Listener::bind(loopback(), cfg.clone()).unwrap();
-        let addr = listener.local_addr();
+        let cfg = tuned(SECRET, BUILD, |c| {
+            c.handshake_timeout = Duration::from_secs(2);
+            c.max_handshakes = 2;
+        });
+        let (listener, addr) = listen(&cfg);
         // Two silent connections take both handshake slots.
         let silent = [raw::connect(addr).await, raw::connect(addr).await];
         let err = connect(addr, cfg.clone(), Role::Worker).await.unwrap_err();
-        assert!(matches!(err, NetError::Connect { peer, .. } if peer == addr), "{err:?}");
-        assert!(err.to_string().contains("too many handshakes in progress"), "{err}");
-        wait_logged(&[&format!("listener {addr}: refused a connection from"), "2 handshakes already in progress"]).await;
+        assert!(matches!(err, NetError::Connect { .. }), "{err:?}");
+        assert_says(&err, addr, "too many handshakes in progress");
+        wait_logged(&[
+            &format!("listener {addr}: refused a connection from"),
+            "2 handshakes already in progress",
+        ])
+        .await;
         // Once the silent ones time out, peers get in again.
         for (conn, _) in &silent {
             assert_eq!(raw::close_code(&conn.closed().await), Some(1));
@@ -501,16 +596,29 @@ async fn too_many_pending_handshakes_are_refused_with_a_clear_error() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listener_that_does_not_speak_barks_fails_tls_with_a_clear_error() {
+    bounded(async {
+        let other = raw::server(b"h3");
+        let addr = other.local_addr().unwrap();
+        let err = connect(addr, config(SECRET, BUILD), Role::Worker).await.unwrap_err();
+        assert!(matches!(err, NetError::Connect { .. }), "{err:?}");
+        assert_says(&err, addr, "the listener does not speak barks/1 (no common ALPN protocol)");
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nobody_listening_is_a_timeout_naming_the_address() {
     bounded(async {
-        let mut cfg = NetConfig::new(Secret::new(SECRET).unwrap(), BUILD);
-        cfg.handshake_timeout = Duration::from_millis(500);
+        let cfg = tuned(SECRET, BUILD, |c| {
+            c.handshake_timeout = Duration::from_millis(500)
+        });
         // A bound UDP socket that never answers.
         let silent = std::net::UdpSocket::bind(loopback()).unwrap();
         let addr = silent.local_addr().unwrap();
-        let err = connect(addr, Arc::new(cfg), Role::Worker).await.unwrap_err();
-        assert!(matches!(err, NetError::Timeout { peer, .. } if peer == addr), "{err:?}");
-        assert!(err.to_string().contains(&format!("the peer at {addr} timed out")), "{err}");
+        let err = connect(addr, cfg, Role::Worker).await.unwrap_err();
+        assert!(matches!(err, NetError::Timeout { .. }), "{err:?}");
+        assert_says(&err, addr, &format!("the peer at {addr} timed out"));
     })
     .await
 }
@@ -521,12 +629,10 @@ async fn nobody_listening_is_a_timeout_naming_the_address() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_frames_from_an_authenticated_peer_close_that_connection_only() {
     bounded(async {
-        let mut cfg = NetConfig::new(Secret::new(SECRET).unwrap(), BUILD);
-        cfg.max_frame = 1000;
-        capture_logs();
-        let cfg = Arc::new(cfg);
-        let listener = Listener::bind(loopback(), cfg.clone()).unwrap();
-        let addr = listener.local_addr();
+        let cfg = tuned(SECRET, BUILD, |c| {
+            c.max_frame = 1000;
+        });
+        let (listener, addr) = listen(&cfg);
         let client = connect(addr, cfg.clone(), Role::Worker).await.unwrap();
         let server = listener.accept().await.unwrap();
         // Sending over the limit is refused locally, before anything is sent.
@@ -546,17 +652,33 @@ async fn bad_frames_from_an_authenticated_peer_close_that_connection_only() {
         bad_send.send_bytes(&[1; 2000]).await.unwrap();
         let (_, mut recv) = bad_server.accept_stream().await.unwrap();
         let err = recv.recv_bytes().await.unwrap_err();
-        assert!(matches!(err, NetError::Frame { peer, .. } if peer == bad_server.remote()), "{err:?}");
+        assert!(
+            matches!(err, NetError::Frame { peer, .. } if peer == bad_server.remote()),
+            "{err:?}"
+        );
         let text = err.to_string();
-        assert!(text.contains("a frame of 2000 bytes is over the frame limit of 1000 bytes"), "{text}");
-        wait_logged(&[&format!("bad frame from {}", bad_server.remote()), "over the frame limit"]).await;
+        assert!(
+            text.contains("a frame of 2000 bytes is over the frame limit of 1000 bytes"),
+            "{text}"
+        );
+        wait_logged(&[
+            &format!("bad frame from {}", bad_server.remote()),
+            "over the frame limit",
+        ])
+        .await;
         let gone = bad_client.closed().await.to_string();
-        assert!(gone.contains("protocol violation") && gone.contains("over the frame limit"), "{gone}");
+        assert!(
+            gone.contains("protocol violation") && gone.contains("over the frame limit"),
+            "{gone}"
+        );
 
         // The first connection still works...
         send.send(&EngineMsg::Shutdown).await.unwrap();
         let (_, mut recv) = server.accept_stream().await.unwrap();
-        assert_eq!(recv.recv::<EngineMsg>().await.unwrap(), Some(EngineMsg::Shutdown));
+        assert_eq!(
+            recv.recv::<EngineMsg>().await.unwrap(),
+            Some(EngineMsg::Shutdown)
+        );
         // ...until it sends a frame that is not the expected message type.
         send.send(&"not an engine message").await.unwrap();
         let err = recv.recv::<EngineMsg>().await.unwrap_err();
@@ -583,10 +705,21 @@ fn the_secret_never_appears_in_debug_display_or_errors() {
 
     let short = "tiny-Secret-9";
     let err = Secret::new(short).unwrap_err().to_string();
-    assert!(err.contains("too short") && err.contains("at least 16"), "{err}");
+    assert!(
+        err.contains("too short") && err.contains("at least 16"),
+        "{err}"
+    );
     assert!(!err.contains(short), "{err}");
-    assert!(Secret::new("").unwrap_err().to_string().contains("is empty"));
-    assert!(Secret::new("ünïcödé-sëcret-16").is_ok(), "16 characters, more bytes");
+    assert!(
+        Secret::new("")
+            .unwrap_err()
+            .to_string()
+            .contains("is empty")
+    );
+    assert!(
+        Secret::new("ünïcödé-sëcret-16").is_ok(),
+        "16 characters, more bytes"
+    );
 
     let generated = Secret::generate();
     assert_eq!(generated.expose().len(), 64);
@@ -614,15 +747,27 @@ fn secret_sources_are_taken_in_order_flag_file_env_env_file() {
     let flag = Secret::from_sources(Some("from-the-flag-0123456"), Some(&file)).unwrap();
     assert_eq!(expose(flag).as_deref(), Some("from-the-flag-0123456"));
     let from_file = Secret::from_sources(None, Some(&file)).unwrap();
-    assert_eq!(expose(from_file).as_deref(), Some("from-the-secret-file-0123"));
+    assert_eq!(
+        expose(from_file).as_deref(),
+        Some("from-the-secret-file-0123")
+    );
     let from_env = Secret::from_sources(None, None).unwrap();
-    assert_eq!(expose(from_env).as_deref(), Some("from-the-environment-0123"));
+    assert_eq!(
+        expose(from_env).as_deref(),
+        Some("from-the-environment-0123")
+    );
     unsafe { std::env::remove_var("BARKS_SECRET") };
     let from_env_file = Secret::from_sources(None, None).unwrap();
-    assert_eq!(expose(from_env_file).as_deref(), Some("from-the-env-secret-file-0123"));
+    assert_eq!(
+        expose(from_env_file).as_deref(),
+        Some("from-the-env-secret-file-0123")
+    );
     unsafe { std::env::set_var("BARKS_SECRET_FILE", dir.join("missing")) };
     let err = Secret::from_sources(None, None).unwrap_err().to_string();
-    assert!(err.contains("missing") && err.contains("BARKS_SECRET_FILE"), "{err}");
+    assert!(
+        err.contains("missing") && err.contains("BARKS_SECRET_FILE"),
+        "{err}"
+    );
     unsafe { std::env::set_var("BARKS_SECRET", "") };
     let err = Secret::from_sources(None, None).unwrap_err().to_string();
     assert!(err.contains("BARKS_SECRET is empty"), "{err}");
@@ -631,8 +776,13 @@ fn secret_sources_are_taken_in_order_flag_file_env_env_file() {
         std::env::remove_var("BARKS_SECRET_FILE");
     }
     assert!(Secret::from_sources(None, None).unwrap().is_none());
-    let err = Secret::from_sources(None, Some(&short_file)).unwrap_err().to_string();
-    assert!(err.contains("too short") && err.contains("--secret-file"), "{err}");
+    let err = Secret::from_sources(None, Some(&short_file))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("too short") && err.contains("--secret-file"),
+        "{err}"
+    );
     assert!(!err.contains("tiny-Secret-9"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -642,12 +792,18 @@ fn secret_sources_are_taken_in_order_flag_file_env_env_file() {
 
 fn engine_msg() -> impl Strategy<Value = EngineMsg> {
     let text = || "\\PC{0,12}";
-    let task = (any::<u64>(), any::<u32>(), any::<u32>()).prop_map(|(job, stage, partition)| TaskId {
-        job,
-        stage,
-        partition,
-    });
-    let stage = (any::<u32>(), any::<u32>(), prop::collection::vec(any::<u32>(), 0..4), any::<Option<(u32, u32)>>())
+    let task =
+        (any::<u64>(), any::<u32>(), any::<u32>()).prop_map(|(job, stage, partition)| TaskId {
+            job,
+            stage,
+            partition,
+        });
+    let stage = (
+        any::<u32>(),
+        any::<u32>(),
+        prop::collection::vec(any::<u32>(), 0..4),
+        any::<Option<(u32, u32)>>(),
+    )
         .prop_map(|(id, partitions, parents, shuffle)| Stage {
             id,
             partitions,
@@ -655,22 +811,31 @@ fn engine_msg() -> impl Strategy<Value = EngineMsg> {
             shuffle,
         });
     prop_oneof![
-        (text(), any::<u32>(), prop::option::of(text())).prop_map(|(worker, slots, shuffle_addr)| {
-            EngineMsg::Register {
-                worker,
-                slots,
-                shuffle_addr,
+        (text(), any::<u32>(), prop::option::of(text())).prop_map(
+            |(worker, slots, shuffle_addr)| {
+                EngineMsg::Register {
+                    worker,
+                    slots,
+                    shuffle_addr,
+                }
             }
-        }),
-        (text(), prop::collection::vec(any::<u8>(), 0..64), prop::collection::vec(stage, 0..4))
+        ),
+        (
+            text(),
+            prop::collection::vec(any::<u8>(), 0..64),
+            prop::collection::vec(stage, 0..4)
+        )
             .prop_map(|(job, args, stages)| EngineMsg::Plan { job, args, stages }),
-        (task.clone(), any::<u32>(), prop::collection::vec((any::<u32>(), text()), 0..4)).prop_map(
-            |(task, attempt, locations)| EngineMsg::Launch {
+        (
+            task.clone(),
+            any::<u32>(),
+            prop::collection::vec((any::<u32>(), text()), 0..4)
+        )
+            .prop_map(|(task, attempt, locations)| EngineMsg::Launch {
                 task,
                 attempt,
                 locations,
-            }
-        ),
+            }),
         (
             task,
             prop::result::maybe_ok(prop::collection::vec(any::<u8>(), 0..32), text()),
@@ -733,7 +898,11 @@ fn the_fuzz_corpus_decodes_without_panics() {
         accepted += decode_all(&bytes);
         files += 1;
     }
-    assert!(files >= 20, "only {files} corpus files in {}", dir.display());
+    assert!(
+        files >= 20,
+        "only {files} corpus files in {}",
+        dir.display()
+    );
     assert!(accepted > 0, "no corpus file decodes as any message type");
 }
 
@@ -747,7 +916,9 @@ mod raw {
     use quinn::crypto::rustls::{QuicClientConfig, QuicServerConfig};
     use quinn::{Connection, ConnectionError, Endpoint, RecvStream, SendStream};
     use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+    use rustls::pki_types::{
+        CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime,
+    };
 
     use super::{ALPN, loopback};
 
@@ -769,11 +940,14 @@ mod raw {
         endpoint.set_default_client_config(quinn::ClientConfig::new(Arc::new(
             QuicClientConfig::try_from(tls).unwrap(),
         )));
-        (endpoint.connect(addr, "barks").unwrap().await.unwrap(), local)
+        (
+            endpoint.connect(addr, "barks").unwrap().await.unwrap(),
+            local,
+        )
     }
 
-    /// A plain QUIC+TLS server with ALPN barks/1 on 127.0.0.1.
-    pub fn server() -> Endpoint {
+    /// A plain QUIC+TLS server offering `alpn` on 127.0.0.1.
+    pub fn server(alpn: &[u8]) -> Endpoint {
         let cert = rcgen::generate_simple_self_signed(vec!["barks".to_owned()]).unwrap();
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.signing_key.serialize_der()));
         let mut tls = rustls::ServerConfig::builder_with_provider(provider())
@@ -782,13 +956,16 @@ mod raw {
             .with_no_client_auth()
             .with_single_cert(vec![cert.cert.der().clone()], key)
             .unwrap();
-        tls.alpn_protocols = vec![ALPN.to_vec()];
-        let config = quinn::ServerConfig::with_crypto(Arc::new(QuicServerConfig::try_from(tls).unwrap()));
+        tls.alpn_protocols = vec![alpn.to_vec()];
+        let config =
+            quinn::ServerConfig::with_crypto(Arc::new(QuicServerConfig::try_from(tls).unwrap()));
         Endpoint::server(config, loopback()).unwrap()
     }
 
     pub async fn write_frame(send: &mut SendStream, body: &[u8]) {
-        send.write_all(&(body.len() as u32).to_le_bytes()).await.unwrap();
+        send.write_all(&(body.len() as u32).to_le_bytes())
+            .await
+            .unwrap();
         send.write_all(body).await.unwrap();
     }
 

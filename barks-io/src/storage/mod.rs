@@ -53,6 +53,33 @@ pub trait Storage: Send + Sync + 'static {
     fn remove_all(&self, path: &str) -> Result<()>;
     /// Whether anything exists under the directory/prefix `path`.
     fn has_entries(&self, path: &str) -> Result<bool>;
+
+    /// Starts writing a *pending* file at `path`: [`ObjectWrite::finish`]
+    /// stores its bytes, but the file appears only when
+    /// [`Storage::publish_pending`] is called with the returned ticket —
+    /// from this process or another one. `None` where the storage has no
+    /// such mechanism (the local filesystem): write elsewhere and
+    /// [`Storage::rename`] instead. On S3 a pending file is a multipart
+    /// upload that is not completed yet.
+    fn create_pending(&self, path: &str) -> Result<Option<(Box<dyn ObjectWrite>, String)>> {
+        let _ = path;
+        Ok(None)
+    }
+
+    /// Makes the pending file at `path` with `ticket` appear.
+    fn publish_pending(&self, path: &str, ticket: &str) -> Result<()> {
+        let _ = ticket;
+        Err(barks_runtime::Error::io(
+            path,
+            "this storage has no pending files",
+        ))
+    }
+
+    /// Drops every pending file under the directory/prefix `dir`.
+    fn discard_pending(&self, dir: &str) -> Result<()> {
+        let _ = dir;
+        Ok(())
+    }
 }
 
 /// The storage that serves `path`: S3 for `s3://` URLs (with the `s3`

@@ -54,11 +54,11 @@ fn main() -> ExitCode {
         let l = best_of(3, || local.run_job(empty_tasks(tasks)))?;
         let c = best_of(3, || cluster.run_job(empty_tasks(tasks)))?;
         println!(
-            "| empty job of {tasks} tasks | {:.2} s ({:.3} ms/task) | {:.2} s ({:.3} ms/task) |",
+            "| empty job of {tasks} tasks | {:.3} s ({:.0} µs/task) | {:.3} s ({:.0} µs/task) |",
             l,
-            l * 1e3 / tasks as f64,
+            l * 1e6 / tasks as f64,
             c,
-            c * 1e3 / tasks as f64
+            c * 1e6 / tasks as f64
         );
         let record_bytes = 1024;
         let records = mb * 1024 * 1024 / record_bytes as u64;

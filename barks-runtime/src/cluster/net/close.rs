@@ -65,8 +65,12 @@ pub(crate) fn describe(err: &ConnectionError) -> String {
         ConnectionError::LocallyClosed => "closed by this node".to_owned(),
         ConnectionError::Reset => "reset by the peer (did it restart?)".to_owned(),
         ConnectionError::TransportError(e) => format!("QUIC/TLS failure: {e}"),
-        ConnectionError::ConnectionClosed(close) => format!("aborted by the peer's QUIC stack: {close}"),
-        ConnectionError::VersionMismatch => "the peer speaks no QUIC version this node knows".to_owned(),
+        ConnectionError::ConnectionClosed(close) => {
+            format!("aborted by the peer's QUIC stack: {close}")
+        }
+        ConnectionError::VersionMismatch => {
+            "the peer speaks no QUIC version this node knows".to_owned()
+        }
         ConnectionError::CidsExhausted => "out of QUIC connection ids".to_owned(),
     }
 }

@@ -30,7 +30,11 @@ pub enum NetError {
     /// connection to that peer has been closed.
     Frame { peer: SocketAddr, message: String },
     /// A frame larger than the configured limit was not sent.
-    TooLarge { peer: SocketAddr, size: usize, max: usize },
+    TooLarge {
+        peer: SocketAddr,
+        size: usize,
+        max: usize,
+    },
     /// A message could not be encoded into a frame body.
     Encode(String),
     /// A frame body could not be decoded (no peer known at this level).

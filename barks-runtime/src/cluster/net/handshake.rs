@@ -61,8 +61,17 @@ enum Message {
 /// proven the secret; on failure the connection is closed with a reason.
 pub(crate) async fn accept(conn: &Connection, config: &NetConfig) -> Result<Role, NetError> {
     let peer = conn.remote_address();
-    let stream = conn.accept_bi().await.map_err(|e| NetError::closed(peer, &e))?;
-    let mut wire = Wire::new(conn, config, stream, format!("the peer at {peer}"), "this node".into());
+    let stream = conn
+        .accept_bi()
+        .await
+        .map_err(|e| NetError::closed(peer, &e))?;
+    let mut wire = Wire::new(
+        conn,
+        config,
+        stream,
+        format!("the peer at {peer}"),
+        "this node".into(),
+    );
     let (fingerprint, role, client_nonce) = wire.hello().await?;
     let role = match role {
         Some(role) => role,
@@ -89,7 +98,10 @@ pub(crate) async fn accept(conn: &Connection, config: &NetConfig) -> Result<Role
     let proofs = Proofs::new(conn, config, &client_nonce, &server_nonce, role)?;
     let mac = wire.proof().await?;
     if !proofs.verify(CLIENT_PROOF, &mac) {
-        let reason = format!("wrong cluster secret: the proof of {} does not match", wire.them);
+        let reason = format!(
+            "wrong cluster secret: the proof of {} does not match",
+            wire.them
+        );
         return Err(wire.refuse(Refusal::WrongSecret, reason));
     }
     wire.send(&Message::Proof {
@@ -110,7 +122,10 @@ pub(crate) async fn connect(
     role: Role,
 ) -> Result<(), NetError> {
     let peer = conn.remote_address();
-    let stream = conn.open_bi().await.map_err(|e| NetError::closed(peer, &e))?;
+    let stream = conn
+        .open_bi()
+        .await
+        .map_err(|e| NetError::closed(peer, &e))?;
     let them = format!("the {} at {peer}", role.counterpart());
     let mut wire = Wire::new(conn, config, stream, them, format!("this {role}"));
     let client_nonce = nonce();
@@ -221,7 +236,10 @@ impl<'c> Wire<'c> {
             return Err(self.refuse(refusal, reason));
         }
         decode_frame(&body).map_err(|e| {
-            self.refuse(Refusal::Malformed, format!("undecodable handshake message: {e}"))
+            self.refuse(
+                Refusal::Malformed,
+                format!("undecodable handshake message: {e}"),
+            )
         })
     }
 

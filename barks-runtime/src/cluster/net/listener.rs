@@ -117,7 +117,10 @@ async fn admit(
     let addr = incoming.remote_address();
     match authenticate(incoming, &config).await {
         Ok(peer) => {
-            log::info!("listener {local}: the {} at {addr} is authenticated", peer.role());
+            log::info!(
+                "listener {local}: the {} at {addr} is authenticated",
+                peer.role()
+            );
             // A send fails only when the listener is gone; the peer drops.
             let _ = peers.send(peer).await;
         }

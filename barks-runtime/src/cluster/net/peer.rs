@@ -84,7 +84,11 @@ impl Peer {
         close_with_text(&self.conn, CLOSE_NORMAL, reason);
     }
 
-    fn streams(&self, send: quinn::SendStream, recv: quinn::RecvStream) -> (FrameSender, FrameReceiver) {
+    fn streams(
+        &self,
+        send: quinn::SendStream,
+        recv: quinn::RecvStream,
+    ) -> (FrameSender, FrameReceiver) {
         (
             FrameSender::new(send, self.remote(), self.max_frame),
             FrameReceiver::new(recv, self.conn.clone(), self.max_frame, true),
@@ -95,7 +99,11 @@ impl Peer {
 /// Connects to the listener at `addr` as `role`, runs the barks handshake
 /// and returns the authenticated peer, or an error saying exactly why not
 /// (unreachable, timeout, wrong cluster secret, other build, ...).
-pub async fn connect(addr: SocketAddr, config: Arc<NetConfig>, role: Role) -> Result<Peer, NetError> {
+pub async fn connect(
+    addr: SocketAddr,
+    config: Arc<NetConfig>,
+    role: Role,
+) -> Result<Peer, NetError> {
     let local: SocketAddr = if addr.is_ipv4() {
         (Ipv4Addr::UNSPECIFIED, 0).into()
     } else {

@@ -86,7 +86,9 @@ impl Secret {
 
     fn from_source(text: &str, source: &str) -> Result<Secret, NetError> {
         if text.is_empty() {
-            return Err(NetError::Config(format!("the cluster secret from {source} is empty")));
+            return Err(NetError::Config(format!(
+                "the cluster secret from {source} is empty"
+            )));
         }
         if text.chars().count() < MIN_SECRET_CHARS {
             return Err(NetError::Config(format!(

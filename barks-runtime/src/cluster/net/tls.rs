@@ -34,7 +34,8 @@ fn tls_error(e: impl std::fmt::Display) -> NetError {
 
 /// A QUIC server config with a fresh self-signed certificate.
 pub(crate) fn server_config(config: &NetConfig) -> Result<quinn::ServerConfig, NetError> {
-    let cert = rcgen::generate_simple_self_signed(vec![SERVER_NAME.to_owned()]).map_err(tls_error)?;
+    let cert =
+        rcgen::generate_simple_self_signed(vec![SERVER_NAME.to_owned()]).map_err(tls_error)?;
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.signing_key.serialize_der()));
     let mut tls = rustls::ServerConfig::builder_with_provider(provider())
         .with_protocol_versions(&[&rustls::version::TLS13])
@@ -73,7 +74,10 @@ pub(crate) fn client_config(config: &NetConfig) -> Result<quinn::ClientConfig, N
 /// streams the peer may open before the handshake raises the limit.
 fn transport(config: &NetConfig, initial_streams: u32) -> Result<TransportConfig, NetError> {
     let idle = IdleTimeout::try_from(config.idle_timeout).map_err(|_| {
-        NetError::Config(format!("idle timeout {:?} is too long", config.idle_timeout))
+        NetError::Config(format!(
+            "idle timeout {:?} is too long",
+            config.idle_timeout
+        ))
     })?;
     let mut transport = TransportConfig::default();
     transport

@@ -1,0 +1,253 @@
+//! Reading Parquet files: one partition per byte range of a file, holding
+//! the row groups whose middle byte falls in it (Spark's planning: only file
+//! sizes are needed to plan, footers are read by the tasks).
+
+use super::batch::Batch;
+use super::chunk_reader::StorageFile;
+use super::options::ParquetOptions;
+use super::schema;
+use crate::split::{Split, plan_splits};
+use crate::storage::{Storage, storage_for};
+use arrow_array::RecordBatch;
+use arrow_schema::{FieldRef, Schema};
+use barks_runtime::{
+    BoxIter, Dataset, Error, ErrorSink, Result, Source, default_parallelism, from_source,
+};
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::file::metadata::RowGroupMetaData;
+use serde::de::DeserializeOwned;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+/// How a Parquet source turns record batches into its elements.
+trait BatchRows: Send + Sync + 'static {
+    type Row: Send + 'static;
+    /// The columns to read when the options name none (`None`: all).
+    fn default_columns(&self, file: &Schema) -> Result<Option<Vec<String>>>;
+    /// Checks the file's schema before reading.
+    fn check(&self, path: &str, file: &Schema) -> Result<()>;
+    /// The elements of one batch.
+    fn rows(&self, batch: RecordBatch) -> Result<Vec<Self::Row>, String>;
+}
+
+/// Rows of a serde type.
+struct Typed<T> {
+    /// The row type's Arrow fields, or why they cannot be derived.
+    fields: Result<Vec<FieldRef>>,
+    _row: PhantomData<fn() -> T>,
+}
+
+impl<T: DeserializeOwned + Send + 'static> BatchRows for Typed<T> {
+    type Row = T;
+
+    fn default_columns(&self, file: &Schema) -> Result<Option<Vec<String>>> {
+        let fields = self.fields.as_ref().map_err(Clone::clone)?;
+        Ok(Some(
+            fields
+                .iter()
+                .map(|f| f.name().clone())
+                .filter(|name| file.field_with_name(name).is_ok())
+                .collect(),
+        ))
+    }
+
+    fn check(&self, path: &str, file: &Schema) -> Result<()> {
+        let fields = self.fields.as_ref().map_err(Clone::clone)?;
+        schema::check::<T>(path, file, fields)
+    }
+
+    fn rows(&self, batch: RecordBatch) -> Result<Vec<T>, String> {
+        serde_arrow::from_record_batch(&batch).map_err(|e| {
+            format!(
+                "cannot decode rows of type `{}`: {e}",
+                std::any::type_name::<T>()
+            )
+        })
+    }
+}
+
+/// Raw record batches.
+struct Batches;
+
+impl BatchRows for Batches {
+    type Row = Batch;
+
+    fn default_columns(&self, _: &Schema) -> Result<Option<Vec<String>>> {
+        Ok(None)
+    }
+
+    fn check(&self, _: &str, _: &Schema) -> Result<()> {
+        Ok(())
+    }
+
+    fn rows(&self, batch: RecordBatch) -> Result<Vec<Batch>, String> {
+        Ok(vec![Batch(batch)])
+    }
+}
+
+/// The Parquet files of a path, read as elements of `R::Row`.
+struct ParquetSource<R> {
+    /// The storage and the planned ranges, or the error listing met
+    /// (reported when the job runs, naming the path).
+    input: Result<(Arc<dyn Storage>, Vec<Split>)>,
+    options: ParquetOptions,
+    rows: Arc<R>,
+}
+
+impl<R: BatchRows> ParquetSource<R> {
+    fn new(path: &str, options: ParquetOptions, rows: R) -> Self {
+        let min_partitions = options.min_partitions.unwrap_or_else(default_parallelism);
+        let input = storage_for(path).and_then(|storage| {
+            let files = storage.list(path)?;
+            let splits = plan_splits(files, min_partitions, options.max_partition_bytes, |_| true);
+            Ok((storage, splits))
+        });
+        ParquetSource {
+            input,
+            options,
+            rows: Arc::new(rows),
+        }
+    }
+}
+
+/// The byte range a row group occupies.
+fn middle_byte(group: &RowGroupMetaData) -> u64 {
+    let ranges = group.columns().iter().map(|c| c.byte_range());
+    let start = ranges.clone().map(|(s, _)| s).min().unwrap_or(0);
+    let end = ranges.map(|(s, len)| s + len).max().unwrap_or(0);
+    start + (end - start) / 2
+}
+
+impl<R: BatchRows> Source for ParquetSource<R> {
+    type Item = R::Row;
+
+    fn num_partitions(&self) -> usize {
+        match &self.input {
+            Ok((_, splits)) => splits.len(),
+            Err(_) => 1,
+        }
+    }
+
+    fn read(&self, partition: usize, errors: ErrorSink) -> Result<BoxIter<R::Row>> {
+        let (storage, splits) = self.input.as_ref().map_err(Clone::clone)?;
+        let split = &splits[partition];
+        let path = split.file.clone();
+        let unreadable = |e: parquet::errors::ParquetError| Error::Input {
+            location: path.to_string(),
+            message: format!("not a readable Parquet file: {e}"),
+        };
+        let file = StorageFile {
+            storage: storage.clone(),
+            path: path.clone(),
+            size: split.file_size,
+        };
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(unreadable)?;
+        let groups: Vec<usize> = builder
+            .metadata()
+            .row_groups()
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| (split.start..split.end).contains(&middle_byte(g)))
+            .filter(|(_, g)| self.options.predicate.as_ref().is_none_or(|p| p.may_match(g)))
+            .map(|(i, _)| i)
+            .collect();
+        if groups.is_empty() {
+            return Ok(Box::new(std::iter::empty()));
+        }
+        let file_schema = builder.schema().clone();
+        self.rows.check(&path, &file_schema)?;
+        let columns = match &self.options.columns {
+            Some(columns) => Some(columns.clone()),
+            None => self.rows.default_columns(&file_schema)?,
+        };
+        let mut builder = builder
+            .with_row_groups(groups)
+            .with_batch_size(self.options.batch_rows);
+        if let Some(columns) = columns {
+            let roots = columns
+                .iter()
+                .map(|name| {
+                    file_schema.index_of(name).map_err(|_| Error::Input {
+                        location: path.to_string(),
+                        message: format!("no column `{name}` to read"),
+                    })
+                })
+                .collect::<Result<Vec<usize>>>()?;
+            let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
+            builder = builder.with_projection(mask);
+        }
+        let reader = builder.build().map_err(unreadable)?;
+        Ok(Box::new(Rows {
+            reader,
+            rows: self.rows.clone(),
+            current: Vec::new().into_iter(),
+            path,
+            errors,
+        }))
+    }
+}
+
+/// The elements of a partition, decoded batch by batch.
+struct Rows<R: BatchRows> {
+    reader: ParquetRecordBatchReader,
+    rows: Arc<R>,
+    current: std::vec::IntoIter<R::Row>,
+    path: Arc<str>,
+    errors: ErrorSink,
+}
+
+impl<R: BatchRows> Iterator for Rows<R> {
+    type Item = R::Row;
+
+    fn next(&mut self) -> Option<R::Row> {
+        loop {
+            if let Some(row) = self.current.next() {
+                return Some(row);
+            }
+            let decoded = match self.reader.next()? {
+                Ok(batch) => self.rows.rows(batch),
+                Err(e) => Err(format!("cannot read: {e}")),
+            };
+            match decoded {
+                Ok(rows) => self.current = rows.into_iter(),
+                Err(message) => {
+                    self.errors.fail(Error::Input {
+                        location: self.path.to_string(),
+                        message,
+                    });
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+/// The rows of the Parquet files at `path` (a file, a directory, a glob;
+/// local or `s3://`) as `T`s, a serde struct matched to the columns by name
+/// through serde_arrow. Only the columns `T` has are read (or
+/// [`ParquetOptions::columns`]); a column the file lacks is `None` for an
+/// `Option` field and an error otherwise; a column whose type cannot decode
+/// into the field is an error naming the column and both types.
+///
+/// A partition reads one row group or a group of consecutive ones (at most
+/// [`ParquetOptions::max_partition_bytes`] of a file); row groups that
+/// [`ParquetOptions::predicate`] rules out by their statistics are skipped.
+pub fn parquet_file<T>(path: impl AsRef<str>, options: ParquetOptions) -> Dataset<T>
+where
+    T: DeserializeOwned + Send + 'static,
+{
+    let rows = Typed::<T> {
+        fields: schema::fields_of::<T>(),
+        _row: PhantomData,
+    };
+    from_source(ParquetSource::new(path.as_ref(), options, rows))
+}
+
+/// The Parquet files at `path` as Arrow record batches of at most
+/// [`ParquetOptions::batch_rows`] rows, partitioned and pruned as
+/// [`parquet_file`] does; every column unless [`ParquetOptions::columns`]
+/// names some.
+pub fn parquet_batches(path: impl AsRef<str>, options: ParquetOptions) -> Dataset<Batch> {
+    from_source(ParquetSource::new(path.as_ref(), options, Batches))
+}

@@ -1,0 +1,46 @@
+//! Helpers shared by the file-format tests: running a pipeline locally and
+//! running Python (the independent reference that writes and reads files).
+
+#![allow(dead_code)]
+
+use barks_runtime::{Context, Output, Result};
+use std::path::Path;
+use std::process::Command;
+
+/// Runs `pipeline` on `local[2]`.
+pub fn run<R: 'static>(pipeline: impl FnOnce() -> Output<R>) -> Result<R> {
+    Context::new("local[2]")?.run(pipeline)
+}
+
+/// Runs a Python 3 script with `args`; panics with its stderr if it fails.
+/// Returns its stdout.
+pub fn python(script: &str, args: &[&str]) -> String {
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("python3 must be installed to run the file-format tests");
+    assert!(
+        out.status.success(),
+        "python3 failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("python3 printed UTF-8")
+}
+
+/// A path as a `&str`.
+pub fn s(path: &Path) -> &str {
+    path.to_str().expect("temporary paths are UTF-8")
+}
+
+/// The part files of an output directory, sorted.
+pub fn parts(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("part-"))
+        .collect();
+    files.sort();
+    files
+}
