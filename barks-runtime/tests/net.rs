@@ -76,11 +76,10 @@ fn config(secret: &str, fingerprint: &str) -> Arc<NetConfig> {
     tuned(secret, fingerprint, |_| {})
 }
 
-/// A configuration with a short handshake timeout, adjusted by `tune`.
+/// The default configuration, adjusted by `tune`.
 fn tuned(secret: &str, fingerprint: &str, tune: impl FnOnce(&mut NetConfig)) -> Arc<NetConfig> {
     capture_logs();
     let mut config = NetConfig::new(Secret::new(secret).unwrap(), fingerprint);
-    config.handshake_timeout = Duration::from_secs(3);
     tune(&mut config);
     Arc::new(config)
 }
@@ -455,7 +454,7 @@ async fn a_relaying_man_in_the_middle_cannot_pass() {
 async fn raw_clients_sending_garbage_are_closed_and_logged_and_the_listener_keeps_serving() {
     bounded(async {
         let cfg = tuned(SECRET, BUILD, |c| {
-            c.handshake_timeout = Duration::from_secs(1);
+            c.handshake_timeout = Duration::from_secs(2);
         });
         let (listener, addr) = listen(&cfg);
         let wrong_version = encode_frame(&HandshakeLike::Hello {
@@ -472,7 +471,7 @@ async fn raw_clients_sending_garbage_are_closed_and_logged_and_the_listener_keep
                 "nothing at all",
                 None,
                 1,
-                "the barks handshake took longer than 1s",
+                "the barks handshake took longer than 2s",
             ),
             (
                 "an empty stream",
@@ -600,9 +599,20 @@ async fn a_listener_that_does_not_speak_barks_fails_tls_with_a_clear_error() {
     bounded(async {
         let other = raw::server(b"h3");
         let addr = other.local_addr().unwrap();
-        let err = connect(addr, config(SECRET, BUILD), Role::Worker).await.unwrap_err();
+        let server = tokio::spawn(async move { other.accept().await.unwrap().await.is_err() });
+        let err = connect(addr, config(SECRET, BUILD), Role::Worker)
+            .await
+            .unwrap_err();
         assert!(matches!(err, NetError::Connect { .. }), "{err:?}");
-        assert_says(&err, addr, "the listener does not speak barks/1 (no common ALPN protocol)");
+        assert_says(
+            &err,
+            addr,
+            "the listener does not speak barks/1 (no common ALPN protocol)",
+        );
+        assert!(
+            server.await.unwrap(),
+            "the TLS handshake failed on its side too"
+        );
     })
     .await
 }

@@ -679,7 +679,7 @@ async fn read_report(done: TaskDone, mut back: FrameReceiver, worker: u64, notes
         Outcome::Map { len } | Outcome::Result { len } => len,
         _ => 0,
     };
-    let mut payload = Vec::with_capacity(len.min(64 << 20) as usize);
+    let mut payload = Vec::with_capacity(len.min(super::protocol::CHUNK as u64) as usize);
     while (payload.len() as u64) < len {
         match back.recv_bytes().await {
             Ok(Some(chunk)) => payload.extend_from_slice(&chunk),

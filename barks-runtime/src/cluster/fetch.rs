@@ -89,7 +89,7 @@ pub(crate) async fn read_reply(back: &mut FrameReceiver, addr: SocketAddr) -> Re
             });
         }
     };
-    let mut bytes = Vec::with_capacity(len.min(CHUNK as u64 * 4) as usize);
+    let mut bytes = Vec::with_capacity(len.min(CHUNK as u64) as usize);
     while (bytes.len() as u64) < len {
         match back.recv_bytes().await? {
             Some(chunk) => bytes.extend_from_slice(&chunk),

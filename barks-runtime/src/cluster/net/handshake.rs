@@ -78,15 +78,7 @@ pub(crate) async fn accept(conn: &Connection, config: &NetConfig) -> Result<Role
         None => return Err(wire.refuse(Refusal::Malformed, "its hello names no role".into())),
     };
     wire.them = format!("the {role} at {peer}");
-    if fingerprint != config.fingerprint {
-        let reason = format!(
-            "other build: {} runs build {}, this node runs build {}",
-            wire.them,
-            printable(fingerprint.as_bytes()),
-            config.fingerprint
-        );
-        return Err(wire.refuse(Refusal::other_build(&config.fingerprint), reason));
-    }
+    wire.check_build(&fingerprint)?;
     let server_nonce = nonce();
     wire.send(&Message::Hello {
         version: PROTOCOL_VERSION,
@@ -137,16 +129,7 @@ pub(crate) async fn connect(
     })
     .await?;
     let (fingerprint, _, server_nonce) = wire.hello().await?;
-    if fingerprint != config.fingerprint {
-        let reason = format!(
-            "other build: {} runs build {}, {} runs build {}",
-            wire.them,
-            printable(fingerprint.as_bytes()),
-            wire.me,
-            config.fingerprint
-        );
-        return Err(wire.refuse(Refusal::other_build(&config.fingerprint), reason));
-    }
+    wire.check_build(&fingerprint)?;
     let proofs = Proofs::new(conn, config, &client_nonce, &server_nonce, role)?;
     wire.send(&Message::Proof {
         mac: proofs.sign(CLIENT_PROOF),
@@ -260,6 +243,21 @@ impl<'c> Wire<'c> {
             Message::Proof { mac } => Ok(mac),
             _ => Err(self.refuse(Refusal::Malformed, "expected a proof".into())),
         }
+    }
+
+    /// Refuses a peer of another build, naming both builds.
+    fn check_build(&self, theirs: &str) -> Result<(), NetError> {
+        if theirs == self.fingerprint {
+            return Ok(());
+        }
+        let reason = format!(
+            "other build: {} runs build {}, {} runs build {}",
+            self.them,
+            printable(theirs.as_bytes()),
+            self.me,
+            self.fingerprint
+        );
+        Err(self.refuse(Refusal::other_build(self.fingerprint), reason))
     }
 
     /// Refuses the peer: closes with `refusal` and returns what to log.
