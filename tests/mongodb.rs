@@ -4,8 +4,8 @@
 //! (`eval "$(scripts/services/mongo.sh)"` sets `BARKS_TEST_MONGO_URL`).
 #![cfg(feature = "mongodb")]
 
-use barks::prelude::*;
 use barks::io::mongodb::bson::doc;
+use barks::prelude::*;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -54,7 +54,9 @@ fn jobs_write_and_read_a_collection_in_partitions() {
     let write = MongoWrite::collection(url(), "barks_test", &collection)
         .batch_docs(250)
         .ignore_duplicate_ids(true);
-    store_clicks(clicks.clone(), write).run_on("local[3]").unwrap();
+    store_clicks(clicks.clone(), write)
+        .run_on("local[3]")
+        .unwrap();
 
     let read = MongoRead::collection(url(), "barks_test", &collection)
         .filter(doc! { "_id": { "$gte": 100_i64 } })

@@ -37,7 +37,7 @@ fn regional_totals(sales: SqlRead, totals: SqlWrite) -> () {
 fn big_sale_ids(sales: SqlRead, threshold: f64) -> Vec<i64> {
     pipeline! {
         let rows = read_postgres(sales);
-        rows.filter(|s: &Sale| s.amount > threshold).map(|s: Sale| s.id).collect()
+        rows.filter(move |s: &Sale| s.amount > threshold).map(|s: Sale| s.id).collect()
     }
 }
 
@@ -50,10 +50,24 @@ fn url() -> String {
 /// Runs `sql` with psql and returns its unaligned output.
 fn psql(sql: &str) -> String {
     let out = Command::new("psql")
-        .args([url().as_str(), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .args([
+            url().as_str(),
+            "-X",
+            "-q",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            sql,
+        ])
         .output()
         .expect("psql runs");
-    assert!(out.status.success(), "psql: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "psql: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -79,16 +93,20 @@ fn a_job_reads_aggregates_and_writes_postgres_tables() {
         let expected = psql(&format!(
             "SELECT region, sum(amount), count(*) FROM {sales} GROUP BY region ORDER BY region"
         ));
-        let got = psql(&format!("SELECT region, total, sales FROM {totals} ORDER BY region"));
+        let got = psql(&format!(
+            "SELECT region, total, sales FROM {totals} ORDER BY region"
+        ));
         assert_eq!(got, expected, "{master}");
     }
 
     let mut ids = big_sale_ids(read, 1200.0).run_on("local[3]").unwrap();
     ids.sort();
-    let expected: Vec<i64> = psql(&format!("SELECT id FROM {sales} WHERE amount > 1200 ORDER BY id"))
-        .lines()
-        .map(|l| l.parse().unwrap())
-        .collect();
+    let expected: Vec<i64> = psql(&format!(
+        "SELECT id FROM {sales} WHERE amount > 1200 ORDER BY id"
+    ))
+    .lines()
+    .map(|l| l.parse().unwrap())
+    .collect();
     assert_eq!(ids.len(), 5000 - 4800);
     assert_eq!(ids, expected);
     psql(&format!("DROP TABLE {sales}, {totals}"));

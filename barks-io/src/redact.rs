@@ -63,6 +63,9 @@ mod tests {
             redact_url("host=h user=u password=pw dbname=d"),
             "host=h user=u password=*** dbname=d"
         );
-        assert_eq!(redact_url("postgres://u:pw@h/db?password=x"), "postgres://u:***@h/db?password=***");
+        assert_eq!(
+            redact_url("postgres://u:pw@h/db?password=x"),
+            "postgres://u:***@h/db?password=***"
+        );
     }
 }

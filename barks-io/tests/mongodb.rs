@@ -54,7 +54,8 @@ fn collection(name: &str) -> String {
 fn insert(collection: &str, docs: Vec<Document>) {
     if !docs.is_empty() {
         let coll = reference(collection);
-        rt().block_on(async { coll.insert_many(docs).await }).unwrap();
+        rt().block_on(async { coll.insert_many(docs).await })
+            .unwrap();
     }
 }
 
@@ -132,7 +133,9 @@ fn partitions_of_id_return_every_document_once() {
     let expected = find_all(&c, doc! {}, None);
     assert_eq!(expected.len(), 700);
     for n in [1, 3, 8, 16] {
-        let read = MongoRead::collection(url(), DB, &c).split_evenly("_id", n).batch_size(33);
+        let read = MongoRead::collection(url(), DB, &c)
+            .split_evenly("_id", n)
+            .batch_size(33);
         assert_eq!(read_docs(read), expected, "{n} partitions");
     }
 }
@@ -238,7 +241,11 @@ fn writes_round_trip_ordered_and_unordered_in_many_batches() {
             .ordered(ordered);
         let data = rows.clone();
         run(move || parallelize(data, Some(partitions)).save_to_mongodb(write)).unwrap();
-        assert_eq!(sorted(read_events(&c)), rows, "{partitions} partitions, batch {batch}");
+        assert_eq!(
+            sorted(read_events(&c)),
+            rows,
+            "{partitions} partitions, batch {batch}"
+        );
     }
 }
 
@@ -340,8 +347,13 @@ fn an_unreachable_server_fails_fast_and_is_named() {
     let started = Instant::now();
     let bad = "mongodb://user:secret-pw@127.0.0.1:1/?serverSelectionTimeoutMS=500";
     let read = MongoRead::collection(bad, DB, "c");
-    let err = run(move || read_mongodb::<Event>(read).count()).unwrap_err().to_string();
-    assert!(err.contains("mongodb mongodb://user:***@127.0.0.1:1/"), "{err}");
+    let err = run(move || read_mongodb::<Event>(read).count())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("mongodb mongodb://user:***@127.0.0.1:1/"),
+        "{err}"
+    );
     assert!(err.contains("collection `barks_test.c`"), "{err}");
     assert!(!err.contains("secret-pw"), "{err}");
     let write = MongoWrite::collection(bad, DB, "c");
@@ -349,29 +361,48 @@ fn an_unreachable_server_fails_fast_and_is_named() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("127.0.0.1:1"), "{err}");
-    assert!(started.elapsed() < Duration::from_secs(8), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
     // A malformed connection string.
     let read = MongoRead::collection("mongo:/nope", DB, "c");
-    let err = run(move || read_mongodb::<Event>(read).count()).unwrap_err().to_string();
+    let err = run(move || read_mongodb::<Event>(read).count())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("invalid connection string"), "{err}");
 }
 
 #[test]
 fn a_document_that_does_not_match_the_rust_type_is_named() {
     let c = collection("mismatch");
-    insert(&c, vec![doc! { "_id": 1_i64, "kind": "ok", "value": 1.0, "tags": [] }]);
-    insert(&c, vec![doc! { "_id": 2_i64, "kind": 5_i32, "value": 1.0, "tags": [] }]);
+    insert(
+        &c,
+        vec![doc! { "_id": 1_i64, "kind": "ok", "value": 1.0, "tags": [] }],
+    );
+    insert(
+        &c,
+        vec![doc! { "_id": 2_i64, "kind": 5_i32, "value": 1.0, "tags": [] }],
+    );
     let read = MongoRead::collection(url(), DB, &c);
-    let err = run(move || read_mongodb::<Event>(read).count()).unwrap_err().to_string();
+    let err = run(move || read_mongodb::<Event>(read).count())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains(&format!("collection `{DB}.{c}`")), "{err}");
     assert!(err.contains("document _id 2"), "{err}");
-    assert!(err.contains("invalid type: integer `5`, expected a string"), "{err}");
+    assert!(
+        err.contains("invalid type: integer `5`, expected a string"),
+        "{err}"
+    );
     assert!(err.contains("Event"), "{err}");
 }
 
 #[test]
 fn bad_bounds_are_reported_when_the_job_runs() {
     let read = MongoRead::collection(url(), DB, "c").split_at("n", vec![Bson::Null]);
-    let err = run(move || read_mongodb::<Event>(read).count()).unwrap_err().to_string();
+    let err = run(move || read_mongodb::<Event>(read).count())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("partition bounds must not be null"), "{err}");
 }

@@ -39,7 +39,8 @@ fn reference() -> tokio_postgres::Client {
 }
 
 fn sql(statements: &str) {
-    rt().block_on(reference().batch_execute(statements)).unwrap();
+    rt().block_on(reference().batch_execute(statements))
+        .unwrap();
 }
 
 /// A table name no other test (or earlier run) uses.
@@ -170,10 +171,9 @@ fn a_query_is_read_in_partitions_too() {
          INSERT INTO {t} SELECT g, 'v' || g FROM generate_series(1, 1000) g; \
          INSERT INTO {t} VALUES (NULL, 'null key')"
     ));
-    let query = format!("SELECT k * 2 AS doubled, upper(v) AS v FROM {t} WHERE k % 3 <> 0 OR k IS NULL");
-    let rows = rt()
-        .block_on(reference().query(&query, &[]))
-        .unwrap();
+    let query =
+        format!("SELECT k * 2 AS doubled, upper(v) AS v FROM {t} WHERE k % 3 <> 0 OR k IS NULL");
+    let rows = rt().block_on(reference().query(&query, &[])).unwrap();
     let mut expected: Vec<(Option<i32>, String)> =
         rows.iter().map(|r| (r.get(0), r.get(1))).collect();
     expected.sort();
@@ -193,7 +193,11 @@ fn writes_round_trip_in_batches_larger_and_smaller_than_a_partition() {
         sql(&format!("CREATE TABLE {t} ({ITEM_COLUMNS})"));
         let rows = items(1500);
         write_items(&t, rows.clone(), partitions, batch);
-        assert_eq!(reference_items(&t), sorted(rows), "{partitions} partitions, batch {batch}");
+        assert_eq!(
+            reference_items(&t),
+            sorted(rows),
+            "{partitions} partitions, batch {batch}"
+        );
     }
 }
 
@@ -208,13 +212,39 @@ fn special_floats_and_large_values_survive_a_round_trip() {
         blob: Vec<u8>,
     }
     let t = table("big");
-    sql(&format!("CREATE TABLE {t} (id int, text text, f float8, r real, blob bytea)"));
+    sql(&format!(
+        "CREATE TABLE {t} (id int, text text, f float8, r real, blob bytea)"
+    ));
     let mb = "ü€".repeat(200_000);
     let rows = vec![
-        Big { id: 1, text: mb.clone(), f: f64::INFINITY, r: 0.1, blob: vec![7; 1 << 20] },
-        Big { id: 2, text: String::new(), f: f64::NEG_INFINITY, r: -1.5e-7, blob: vec![] },
-        Big { id: 3, text: "\\N".into(), f: 1e300, r: f32::MAX, blob: vec![b'\\', b'\n'] },
-        Big { id: 4, text: "x".into(), f: -0.0, r: 3.0, blob: vec![0] },
+        Big {
+            id: 1,
+            text: mb.clone(),
+            f: f64::INFINITY,
+            r: 0.1,
+            blob: vec![7; 1 << 20],
+        },
+        Big {
+            id: 2,
+            text: String::new(),
+            f: f64::NEG_INFINITY,
+            r: -1.5e-7,
+            blob: vec![],
+        },
+        Big {
+            id: 3,
+            text: "\\N".into(),
+            f: 1e300,
+            r: f32::MAX,
+            blob: vec![b'\\', b'\n'],
+        },
+        Big {
+            id: 4,
+            text: "x".into(),
+            f: -0.0,
+            r: 3.0,
+            blob: vec![0],
+        },
     ];
     let write = SqlWrite::table(url(), &t);
     let data = rows.clone();
@@ -224,7 +254,9 @@ fn special_floats_and_large_values_survive_a_round_trip() {
     got.sort_by_key(|b| b.id);
     assert_eq!(got, rows);
     // NaN does not compare equal: check it separately.
-    sql(&format!("INSERT INTO {t} VALUES (5, 'nan', 'NaN', 'NaN', '')"));
+    sql(&format!(
+        "INSERT INTO {t} VALUES (5, 'nan', 'NaN', 'NaN', '')"
+    ));
     let read = SqlRead::query(url(), format!("SELECT * FROM {t} WHERE id = 5"));
     let nan: Vec<Big> = run(move || read_postgres(read).collect()).unwrap();
     assert!(nan[0].f.is_nan() && nan[0].r.is_nan());
@@ -318,7 +350,10 @@ fn a_failing_partition_commits_none_of_its_rows() {
     sql(&format!("CREATE TABLE {t} ({ITEM_COLUMNS})"));
     let write = SqlWrite::table(url(), &t).batch_rows(20);
     let err = run(move || from_source(FailingSource).save_to_postgres(write)).unwrap_err();
-    assert!(err.to_string().contains("bad input in partition 1"), "{err}");
+    assert!(
+        err.to_string().contains("bad input in partition 1"),
+        "{err}"
+    );
     let written = reference_items(&t);
     let partition = |p: usize| sorted(items(900).into_iter().skip(p * 300).take(300).collect());
     assert!(
@@ -328,7 +363,10 @@ fn a_failing_partition_commits_none_of_its_rows() {
     // The other partitions are each all there or all absent.
     for p in [0, 2] {
         let present = partition(p).iter().filter(|r| written.contains(r)).count();
-        assert!(present == 0 || present == 300, "partition {p}: {present} rows");
+        assert!(
+            present == 0 || present == 300,
+            "partition {p}: {present} rows"
+        );
     }
 
     // A panic half-way through a partition rolls it back too.
@@ -370,7 +408,7 @@ fn a_retried_task_writes_its_partition_once() {
                 .save_to_postgres(write)
         })
         .unwrap();
-    assert_eq!(FAILED_ONCE.load(Ordering::SeqCst) > 0, true);
+    assert!(FAILED_ONCE.load(Ordering::SeqCst) > 0);
     assert_eq!(reference_items(&t), sorted(rows));
 }
 
@@ -382,9 +420,21 @@ fn upserts_make_rewrites_idempotent() {
         v: String,
     }
     let t = table("upsert");
-    sql(&format!("CREATE TABLE {t} (k int PRIMARY KEY, v text, untouched text DEFAULT 'd')"));
-    let first: Vec<Kv> = (0..300).map(|k| Kv { k, v: format!("old {k}") }).collect();
-    let second: Vec<Kv> = (150..450).map(|k| Kv { k, v: format!("new {k}") }).collect();
+    sql(&format!(
+        "CREATE TABLE {t} (k int PRIMARY KEY, v text, untouched text DEFAULT 'd')"
+    ));
+    let first: Vec<Kv> = (0..300)
+        .map(|k| Kv {
+            k,
+            v: format!("old {k}"),
+        })
+        .collect();
+    let second: Vec<Kv> = (150..450)
+        .map(|k| Kv {
+            k,
+            v: format!("new {k}"),
+        })
+        .collect();
     for rows in [first.clone(), second.clone(), second.clone()] {
         let write = SqlWrite::table(url(), &t).upsert_on(["k"]).batch_rows(50);
         run(move || parallelize(rows, Some(3)).save_to_postgres(write)).unwrap();
@@ -400,15 +450,26 @@ fn upserts_make_rewrites_idempotent() {
 fn an_unreachable_server_fails_fast_naming_it_without_the_password() {
     let started = Instant::now();
     let read = SqlRead::table("postgres://barks:secret-pw@127.0.0.1:1/nowhere", "t");
-    let err = run(move || read_postgres::<Item>(read).count()).unwrap_err().to_string();
-    assert!(err.contains("postgres postgres://barks:***@127.0.0.1:1/nowhere table `t`"), "{err}");
+    let err = run(move || read_postgres::<Item>(read).count())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("postgres postgres://barks:***@127.0.0.1:1/nowhere table `t`"),
+        "{err}"
+    );
     assert!(err.contains("cannot connect"), "{err}");
     assert!(!err.contains("secret-pw"), "{err}");
     // A server that never answers: the URL's connect_timeout bounds the wait.
     let read = SqlRead::table("postgres://u@10.255.255.1:5432/db?connect_timeout=1", "t");
-    let err = run(move || read_postgres::<Item>(read).count()).unwrap_err().to_string();
+    let err = run(move || read_postgres::<Item>(read).count())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("cannot connect"), "{err}");
-    assert!(started.elapsed() < Duration::from_secs(8), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
@@ -416,7 +477,9 @@ fn a_wrong_password_is_reported() {
     let bad = url().replacen(":barks-pw@", ":wrong@", 1);
     assert_ne!(bad, url(), "the test expects the pg.sh role `barks`");
     let read = SqlRead::table(bad.clone(), "t");
-    let err = run(move || read_postgres::<Item>(read).count()).unwrap_err().to_string();
+    let err = run(move || read_postgres::<Item>(read).count())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("password authentication failed"), "{err}");
     assert!(!err.contains(":wrong@"), "{err}");
     let write = SqlWrite::table(bad, "t");
@@ -429,15 +492,23 @@ fn a_wrong_password_is_reported() {
 #[test]
 fn a_missing_table_is_named() {
     let read = SqlRead::table(url(), "no_such_table_here").partition_on("id", 0, 10, 2);
-    let err = run(move || read_postgres::<Item>(read).count()).unwrap_err().to_string();
+    let err = run(move || read_postgres::<Item>(read).count())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("table `no_such_table_here`"), "{err}");
-    assert!(err.contains("relation \"no_such_table_here\" does not exist"), "{err}");
+    assert!(
+        err.contains("relation \"no_such_table_here\" does not exist"),
+        "{err}"
+    );
     // Writing fails before any task runs.
     let write = SqlWrite::table(url(), "no_such_table_here");
     let err = run(move || parallelize(items(3), Some(1)).save_to_postgres(write))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("relation \"no_such_table_here\" does not exist"), "{err}");
+    assert!(
+        err.contains("relation \"no_such_table_here\" does not exist"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -449,9 +520,13 @@ fn a_schema_that_does_not_match_the_rust_type_is_named() {
         name: i64,
     }
     let t = table("mismatch");
-    sql(&format!("CREATE TABLE {t} (id bigint, name text); INSERT INTO {t} VALUES (1, 'a')"));
+    sql(&format!(
+        "CREATE TABLE {t} (id bigint, name text); INSERT INTO {t} VALUES (1, 'a')"
+    ));
     let read = SqlRead::table(url(), &t);
-    let err = run(move || read_postgres::<Wrong>(read).count()).unwrap_err().to_string();
+    let err = run(move || read_postgres::<Wrong>(read).count())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains(&format!("table `{t}`")), "{err}");
     assert!(
         err.contains("column `name` (SQL type text) cannot be read as Rust type i64"),
@@ -467,7 +542,9 @@ fn a_schema_that_does_not_match_the_rust_type_is_named() {
         id: i64,
     }
     let read = SqlRead::table(url(), &t);
-    let err = run(move || read_postgres::<NotNull>(read).count()).unwrap_err().to_string();
+    let err = run(move || read_postgres::<NotNull>(read).count())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("column `id` (SQL type int8) is NULL"), "{err}");
     #[derive(Debug, Clone, Serialize, Deserialize)]
     #[allow(dead_code)]
@@ -476,7 +553,9 @@ fn a_schema_that_does_not_match_the_rust_type_is_named() {
         price: f64,
     }
     let read = SqlRead::table(url(), &t);
-    let err = run(move || read_postgres::<Missing>(read).count()).unwrap_err().to_string();
+    let err = run(move || read_postgres::<Missing>(read).count())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("missing field `price`"), "{err}");
 
     // Writing a field the table has no column for.
@@ -487,7 +566,14 @@ fn a_schema_that_does_not_match_the_rust_type_is_named() {
     }
     let write = SqlWrite::table(url(), &t);
     let err = run(move || {
-        parallelize(vec![Extra { id: 1, colour: "red".into() }], Some(1)).save_to_postgres(write)
+        parallelize(
+            vec![Extra {
+                id: 1,
+                colour: "red".into(),
+            }],
+            Some(1),
+        )
+        .save_to_postgres(write)
     })
     .unwrap_err()
     .to_string();
@@ -497,19 +583,27 @@ fn a_schema_that_does_not_match_the_rust_type_is_named() {
 #[test]
 fn bad_partitioning_options_are_reported_when_the_job_runs() {
     let read = SqlRead::table(url(), "t").partition_on("id", 10, 0, 4);
-    let err = run(move || read_postgres::<Item>(read).count()).unwrap_err().to_string();
-    assert!(err.contains("lower bound 10 is greater than upper bound 0"), "{err}");
+    let err = run(move || read_postgres::<Item>(read).count())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("lower bound 10 is greater than upper bound 0"),
+        "{err}"
+    );
 }
 
 /// `Dataset<T>` infers its record type from use, as in a pipeline.
 #[test]
 fn the_record_type_is_inferred_from_use() {
     let t = table("infer");
-    sql(&format!("CREATE TABLE {t} (a int, b text); INSERT INTO {t} VALUES (1, 'x'), (2, 'y')"));
+    sql(&format!(
+        "CREATE TABLE {t} (a int, b text); INSERT INTO {t} VALUES (1, 'x'), (2, 'y')"
+    ));
     let read = SqlRead::table(url(), &t);
     let mut got = run(move || {
         let rows: Dataset<_> = read_postgres(read);
-        rows.map(|(a, b): (i32, String)| format!("{a}{b}")).collect()
+        rows.map(|(a, b): (i32, String)| format!("{a}{b}"))
+            .collect()
     })
     .unwrap();
     got.sort();

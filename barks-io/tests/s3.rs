@@ -529,6 +529,12 @@ fn wrong_credentials_are_named_as_such() {
             "{err}"
         );
     }
+    // A big write fails at its first part, and the object is never published.
+    let mut out = storage.create(&url).unwrap();
+    let err = out.write_all(&vec![b'x'; 9 << 20]).unwrap_err().to_string();
+    assert!(err.contains("access denied"), "{err}");
+    let err = out.finish().unwrap_err().to_string();
+    assert!(err.contains(&url) && err.contains("earlier write"), "{err}");
     let wrong_secret = S3Storage::new(
         &s3.config()
             .static_credentials("barks-test", "wrong")

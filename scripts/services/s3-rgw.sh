@@ -118,13 +118,14 @@ log "starting a monitor, an in-memory OSD and radosgw in $D"
 ceph-authtool --create-keyring "$D/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
 monmaptool --create --addv a "[v2:127.0.0.1:$MON_PORT]" --fsid "$FSID" "$D/monmap" >/dev/null
 ceph-mon --mkfs -i a --monmap "$D/monmap" --keyring "$D/keyring" >"$D/log/mon-mkfs.out" 2>&1
-ceph-mon -i a
+ceph-mon -i a </dev/null >>"$D/log/mon-start.out" 2>&1
 OSD_UUID=$(cat /proc/sys/kernel/random/uuid)
 OSD_ID=$(timeout 60 ceph osd new "$OSD_UUID")
 mkdir -p "$D/osd/ceph-$OSD_ID"
 ceph-osd -i "$OSD_ID" --mkfs --osd-uuid "$OSD_UUID" >"$D/log/osd-mkfs.out" 2>&1
-ceph-osd -i "$OSD_ID" 2>>"$D/log/osd-start.out"
-timeout 120 radosgw -n client.rgw.a
+ceph-osd -i "$OSD_ID" </dev/null >>"$D/log/osd-start.out" 2>&1
+# Daemons get their own stdio so that `$(...)` and pipes around this script do not wait for them.
+timeout 120 radosgw -n client.rgw.a </dev/null >>"$D/log/rgw-start.out" 2>&1
 for _ in $(seq 1 600); do curl -s -o /dev/null "$ENDPOINT/" && break; sleep 0.1; done
 curl -s -o /dev/null "$ENDPOINT/" || { log "radosgw did not answer at $ENDPOINT; see $D/log"; exit 1; }
 ensure_user

@@ -21,7 +21,10 @@ pub enum MongoPartitioning {
     /// each; the boundaries are the field's quantiles, found with a sorted
     /// query when the first task of a process runs (see the README for the
     /// caveat when the collection changes during the job).
-    Quantiles { field: String, num_partitions: usize },
+    Quantiles {
+        field: String,
+        num_partitions: usize,
+    },
 }
 
 /// A partitioned read of a collection, with an optional filter and projection.
@@ -243,7 +246,9 @@ pub(crate) fn document(text: &Option<String>, what: &str) -> Result<Option<Docum
         None => Ok(None),
         Some(text) => match from_extjson(text, what)? {
             Bson::Document(doc) => Ok(Some(doc)),
-            other => Err(Error::Plan(format!("{what} must be a document, not {other}"))),
+            other => Err(Error::Plan(format!(
+                "{what} must be a document, not {other}"
+            ))),
         },
     }
 }
@@ -268,7 +273,10 @@ mod tests {
         let MongoPartitioning::Bounds { bounds, .. } = &back.partitioning else {
             panic!("bounds expected")
         };
-        assert_eq!(from_extjson(&bounds[0], "bound").unwrap(), Bson::ObjectId(oid));
+        assert_eq!(
+            from_extjson(&bounds[0], "bound").unwrap(),
+            Bson::ObjectId(oid)
+        );
         assert!(!format!("{read:?}").contains("pw"));
     }
 }

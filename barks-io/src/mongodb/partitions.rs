@@ -14,7 +14,8 @@ pub(crate) fn range_filters(field: &str, bounds: &[Bson]) -> Vec<Document> {
     let Some(first) = bounds.first() else {
         return vec![Document::new()];
     };
-    let mut filters = vec![doc! { "$or": [ { field: { "$lt": first.clone() } }, { field: Bson::Null } ] }];
+    let mut filters =
+        vec![doc! { "$or": [ { field: { "$lt": first.clone() } }, { field: Bson::Null } ] }];
     for pair in bounds.windows(2) {
         filters.push(doc! { field: { "$gte": pair[0].clone(), "$lt": pair[1].clone() } });
     }
@@ -88,7 +89,10 @@ mod tests {
     fn bounds_make_ranges_and_a_catch_all_last_partition() {
         let filters = range_filters("n", &[Bson::Int64(10), Bson::Int64(20)]);
         assert_eq!(filters.len(), 3);
-        assert_eq!(filters[0], doc! { "$or": [ { "n": { "$lt": 10_i64 } }, { "n": null } ] });
+        assert_eq!(
+            filters[0],
+            doc! { "$or": [ { "n": { "$lt": 10_i64 } }, { "n": null } ] }
+        );
         assert_eq!(filters[1], doc! { "n": { "$gte": 10_i64, "$lt": 20_i64 } });
         assert_eq!(
             filters[2],
@@ -102,7 +106,10 @@ mod tests {
         let f = doc! { "a": 1 };
         assert_eq!(and(Some(&f), Document::new()), f);
         assert_eq!(and(None, doc! { "b": 2 }), doc! { "b": 2 });
-        assert_eq!(and(Some(&f), doc! { "b": 2 }), doc! { "$and": [ { "a": 1 }, { "b": 2 } ] });
+        assert_eq!(
+            and(Some(&f), doc! { "b": 2 }),
+            doc! { "$and": [ { "a": 1 }, { "b": 2 } ] }
+        );
     }
 
     #[test]

@@ -14,6 +14,8 @@ use std::future::IntoFuture;
 
 /// MongoDB's duplicate-key error code.
 const DUPLICATE_KEY: i32 = 11000;
+/// MongoDB's "collection exists already" error code.
+const NAMESPACE_EXISTS: i32 = 48;
 
 /// Writes records (serialized with bson's serde) into a collection.
 pub struct MongoSink {
@@ -70,7 +72,8 @@ impl<T: Serialize + Send + 'static> Sink<T> for MongoSink {
     /// The number of documents the task inserted.
     type TaskCommit = u64;
 
-    /// Checks that the server answers (and the credentials work) before any task runs.
+    /// Checks that the server answers (and the credentials work) before any
+    /// task runs, and creates the collection of a transactional write.
     fn prepare(&self) -> Result<()> {
         if self.write.transactional && self.write.ignore_duplicate_ids {
             return Err(self.error(
@@ -79,13 +82,23 @@ impl<T: Serialize + Send + 'static> Sink<T> for MongoSink {
             ));
         }
         let client = client(&self.write.url).map_err(|e| self.error(None, e))?;
-        block_on(
-            client
-                .database(&self.write.database)
-                .run_command(doc! { "ping": 1 })
-                .into_future(),
-        )
+        let database = client.database(&self.write.database);
+        block_on(database.run_command(doc! { "ping": 1 }).into_future())
             .map_err(|e| self.error(None, e))?;
+        if self.write.transactional {
+            // Tasks creating the collection inside concurrent transactions
+            // would conflict: create it first.
+            let created = block_on(
+                database
+                    .create_collection(&self.write.collection)
+                    .into_future(),
+            );
+            if let Err(e) = created
+                && !matches!(e.kind.as_ref(), ErrorKind::Command(c) if c.code == NAMESPACE_EXISTS)
+            {
+                return Err(self.error(None, e));
+            }
+        }
         Ok(())
     }
 
@@ -107,7 +120,8 @@ impl<T: Serialize + Send + 'static> Sink<T> for MongoSink {
             .collection(&self.write.collection);
         let mut session = match self.write.transactional {
             true => {
-                let mut session = block_on(client.start_session().into_future()).map_err(|e| fail(&e))?;
+                let mut session =
+                    block_on(client.start_session().into_future()).map_err(|e| fail(&e))?;
                 block_on(session.start_transaction().into_future()).map_err(|e| fail(&e))?;
                 Some(session)
             }
@@ -118,7 +132,10 @@ impl<T: Serialize + Send + 'static> Sink<T> for MongoSink {
         let mut batch = Vec::with_capacity(batch_docs);
         for (i, record) in records {
             let doc = bson::to_raw_document_buf(&record).map_err(|e| {
-                fail(&format!("record {}: {e} (a record must serialize to a document)", i + 1))
+                fail(&format!(
+                    "record {}: {e} (a record must serialize to a document)",
+                    i + 1
+                ))
             })?;
             batch.push(doc);
             if batch.len() == batch_docs {

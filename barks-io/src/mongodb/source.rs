@@ -60,12 +60,15 @@ impl<T> MongoSource<T> {
                     .map(|b| from_extjson(b, "partition bound"))
                     .collect::<Result<Vec<_>>>()
                     .map_err(plan_error)?;
-                if bounds.iter().any(|b| *b == bson::Bson::Null) {
+                if bounds.contains(&bson::Bson::Null) {
                     return Err(self.error("partition bounds must not be null"));
                 }
                 range_filters(field, &bounds)
             }
-            MongoPartitioning::Quantiles { field, num_partitions } => {
+            MongoPartitioning::Quantiles {
+                field,
+                num_partitions,
+            } => {
                 let collection = self.collection()?;
                 let bounds = block_on(quantile_bounds(
                     &collection,
@@ -73,7 +76,9 @@ impl<T> MongoSource<T> {
                     field,
                     *num_partitions,
                 ))
-                .map_err(|e| self.error(format!("finding the partition bounds on `{field}`: {e}")))?;
+                .map_err(|e| {
+                    self.error(format!("finding the partition bounds on `{field}`: {e}"))
+                })?;
                 range_filters(field, &bounds)
             }
         };
@@ -102,13 +107,19 @@ impl<T: DeserializeOwned + Send + 'static> Source for MongoSource<T> {
         let Some(filter) = filters.get(partition) else {
             return Ok(Box::new(std::iter::empty()));
         };
-        let projection = document(&self.read.projection, "projection").map_err(|e| self.error(e))?;
+        let projection =
+            document(&self.read.projection, "projection").map_err(|e| self.error(e))?;
         let mut options = FindOptions::default();
         options.projection = projection;
         options.batch_size = Some(self.read.batch_size);
         let collection = self.collection()?;
-        let cursor = block_on(collection.find(filter.clone()).with_options(options).into_future())
-            .map_err(|e| self.error(format!("partition {partition}: {e}")))?;
+        let cursor = block_on(
+            collection
+                .find(filter.clone())
+                .with_options(options)
+                .into_future(),
+        )
+        .map_err(|e| self.error(format!("partition {partition}: {e}")))?;
         Ok(Box::new(Documents {
             cursor,
             location: format!("{}, partition {partition}", self.read.describe()),

@@ -15,8 +15,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// (`server=tcp:host,1433;user=..;password=..;database=..;encrypt=..`).
 /// TLS, when the string asks for it, runs on rustls with the ring provider.
 pub(crate) fn connect(url: &str) -> Result<MssqlClient, String> {
-    let config = Config::from_ado_string(url)
-        .map_err(|e| format!("invalid connection string: {e}"))?;
+    let config =
+        Config::from_ado_string(url).map_err(|e| format!("invalid connection string: {e}"))?;
     // tiberius pulls aws-lc beside ring: name the provider explicitly
     // (installing it is idempotent; an already installed one stays).
     let _ = rustls::crypto::ring::default_provider().install_default();

@@ -60,7 +60,9 @@ async fn stream_rows(mut client: MssqlClient, sql: String, sender: mpsc::Sender<
                         .enumerate()
                         .map(|(i, data)| {
                             sql_value(data).map_err(|e| match columns.get(i) {
-                                Some(c) => format!("column `{}` (SQL type {}): {e}", c.name, c.sql_type),
+                                Some(c) => {
+                                    format!("column `{}` (SQL type {}): {e}", c.name, c.sql_type)
+                                }
                                 None => e,
                             })
                         })

@@ -1,8 +1,11 @@
 //! Writing one partition: multi-row parameterised `INSERT`s inside a
 //! transaction. SQL Server takes at most 2 100 parameters per request and
-//! 1 000 rows per `VALUES` list, so a batch is cut into statements that fit;
-//! NULLs are written as `NULL` literals (a typed NULL parameter would have to
-//! guess the column's type).
+//! 1 000 rows per `VALUES` list, so a batch is cut into statements that fit.
+//! NULLs and floats are written as SQL literals rather than parameters: a
+//! typed NULL parameter would have to guess the column's type, and a float's
+//! shortest round-trip form (`1.5e0`) is exact as a literal. (It also keeps
+//! the statements within what the TDS emulator the tests run against can
+//! parse: it rejects `float(53)` parameter declarations.)
 
 use super::connect::{MssqlClient, connect, quote_ident, run_batch};
 use crate::async_rt::block_on;
@@ -17,6 +20,7 @@ pub(crate) struct InsertWriter {
     client: MssqlClient,
     /// `INSERT INTO t (a, b) VALUES `
     head: String,
+    columns: Vec<Cow<'static, str>>,
 }
 
 impl InsertWriter {
@@ -27,7 +31,25 @@ impl InsertWriter {
         Ok(InsertWriter {
             client,
             head: format!("INSERT INTO {table} ({}) VALUES ", list.join(", ")),
+            columns: columns.to_vec(),
         })
+    }
+}
+
+/// The SQL literal a value is written as, or `None` for a parameter.
+fn literal(value: &SqlValue) -> Result<Option<String>, String> {
+    let float = |f: f64, text: String| {
+        if f.is_finite() {
+            Ok(Some(text))
+        } else {
+            Err(format!("SQL Server's float cannot hold {f}"))
+        }
+    };
+    match value {
+        SqlValue::Null => Ok(Some("NULL".into())),
+        SqlValue::Real(f) => float(f64::from(*f), format!("{f:e}")),
+        SqlValue::Float(f) => float(*f, format!("{f:e}")),
+        _ => Ok(None),
     }
 }
 
@@ -48,11 +70,14 @@ impl TableWriter for InsertWriter {
                     if c > 0 {
                         sql.push_str(", ");
                     }
-                    if *value == SqlValue::Null {
-                        sql.push_str("NULL");
-                    } else {
-                        params.push(value);
-                        sql.push_str(&format!("@P{}", params.len()));
+                    match literal(value)
+                        .map_err(|e| format!("column `{}`: {e}", self.columns[c]))?
+                    {
+                        Some(literal) => sql.push_str(&literal),
+                        None => {
+                            params.push(value);
+                            sql.push_str(&format!("@P{}", params.len()));
+                        }
                     }
                 }
                 sql.push(')');
@@ -84,6 +109,31 @@ impl ToSql for SqlValue {
 #[cfg(test)]
 mod tests {
     use super::rows_per_statement;
+
+    #[test]
+    fn nulls_and_floats_are_exact_literals() {
+        use super::{SqlValue, literal};
+        assert_eq!(literal(&SqlValue::Null).unwrap().unwrap(), "NULL");
+        assert_eq!(literal(&SqlValue::Float(0.1)).unwrap().unwrap(), "1e-1");
+        assert_eq!(
+            literal(&SqlValue::Real(-2.5e-7)).unwrap().unwrap(),
+            "-2.5e-7"
+        );
+        assert_eq!(
+            literal(&SqlValue::Float(f64::MAX))
+                .unwrap()
+                .unwrap()
+                .parse::<f64>()
+                .unwrap(),
+            f64::MAX
+        );
+        assert!(
+            literal(&SqlValue::Float(f64::NAN))
+                .unwrap_err()
+                .contains("NaN")
+        );
+        assert_eq!(literal(&SqlValue::Int(1)).unwrap(), None);
+    }
 
     #[test]
     fn statements_stay_within_sql_servers_limits() {

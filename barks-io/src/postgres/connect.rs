@@ -20,8 +20,8 @@ pub(crate) fn connect(url: &str) -> Result<Client, String> {
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
     }
-    let (client, connection) = block_on(config.connect(NoTls))
-        .map_err(|e| format!("cannot connect: {}", describe(&e)))?;
+    let (client, connection) =
+        block_on(config.connect(NoTls)).map_err(|e| format!("cannot connect: {}", describe(&e)))?;
     // The connection task ends when the client is dropped; its errors reach
     // the client's next call.
     runtime().spawn(async move {

@@ -80,6 +80,9 @@ mod tests {
             ],
             &mut out,
         );
-        assert_eq!(out, "-3\ta\\tb\\\\c\\nd\\re\t\\N\tf\t\\\\x00ab\t-Infinity\t0.1\n");
+        assert_eq!(
+            out,
+            "-3\ta\\tb\\\\c\\nd\\re\t\\N\tf\t\\\\x00ab\t-Infinity\t0.1\n"
+        );
     }
 }

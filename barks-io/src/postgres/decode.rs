@@ -39,11 +39,19 @@ impl<'a> FromSql<'a> for SqlValue {
                 DateTime::<Utc>::from_sql(ty, raw)?.to_rfc3339_opts(SecondsFormat::AutoSi, true),
             ),
             Type::DATE => SqlValue::Text(NaiveDate::from_sql(ty, raw)?.to_string()),
-            Type::TIME => SqlValue::Text(NaiveTime::from_sql(ty, raw)?.format("%H:%M:%S%.f").to_string()),
+            Type::TIME => SqlValue::Text(
+                NaiveTime::from_sql(ty, raw)?
+                    .format("%H:%M:%S%.f")
+                    .to_string(),
+            ),
             _ if matches!(ty.kind(), Kind::Enum(_)) => {
                 SqlValue::Text(String::from_sql(&Type::TEXT, raw)?)
             }
-            _ => return Err(format!("SQL type {ty} is not supported by the barks connector").into()),
+            _ => {
+                return Err(
+                    format!("SQL type {ty} is not supported by the barks connector").into(),
+                );
+            }
         })
     }
 
@@ -147,8 +155,14 @@ mod tests {
     #[test]
     fn numerics_print_exactly() {
         assert_eq!(numeric_text(&numeric(0, 0, 0, &[])).unwrap(), "0");
-        assert_eq!(numeric_text(&numeric(1, 0, 2, &[12, 3456, 7800])).unwrap(), "123456.78");
-        assert_eq!(numeric_text(&numeric(-2, 0x4000, 6, &[1200])).unwrap(), "-0.000012");
+        assert_eq!(
+            numeric_text(&numeric(1, 0, 2, &[12, 3456, 7800])).unwrap(),
+            "123456.78"
+        );
+        assert_eq!(
+            numeric_text(&numeric(-2, 0x4000, 6, &[1200])).unwrap(),
+            "-0.000012"
+        );
         assert_eq!(numeric_text(&numeric(2, 0, 0, &[1])).unwrap(), "100000000");
         assert_eq!(numeric_text(&numeric(0, 0xC000, 0, &[])).unwrap(), "NaN");
         assert!(numeric_text(&[0, 1]).is_err());

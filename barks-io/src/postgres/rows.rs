@@ -76,8 +76,12 @@ impl Rows for CursorRows {
             .map(|i| {
                 row.try_get::<_, SqlValue>(i).map_err(|e| {
                     let column = &self.columns[i];
-                    let cause = std::error::Error::source(&e).map_or(e.to_string(), ToString::to_string);
-                    format!("column `{}` (SQL type {}): {cause}", column.name, column.sql_type)
+                    let cause =
+                        std::error::Error::source(&e).map_or(e.to_string(), ToString::to_string);
+                    format!(
+                        "column `{}` (SQL type {}): {cause}",
+                        column.name, column.sql_type
+                    )
                 })
             })
             .collect::<DbResult<Vec<_>>>()

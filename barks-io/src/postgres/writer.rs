@@ -59,7 +59,11 @@ impl CopyWriter {
 }
 
 fn upsert_sql(table: &str, columns: &[Cow<'static, str>], key: &[String], list: &str) -> String {
-    let key_list = key.iter().map(|k| quote_ident(k)).collect::<Vec<_>>().join(", ");
+    let key_list = key
+        .iter()
+        .map(|k| quote_ident(k))
+        .collect::<Vec<_>>()
+        .join(", ");
     let updates: Vec<String> = columns
         .iter()
         .filter(|c| !key.iter().any(|k| k == c.as_ref()))
@@ -70,7 +74,9 @@ fn upsert_sql(table: &str, columns: &[Cow<'static, str>], key: &[String], list: 
     } else {
         format!("UPDATE SET {}", updates.join(", "))
     };
-    format!("INSERT INTO {table} ({list}) SELECT {list} FROM {STAGE} ON CONFLICT ({key_list}) DO {action}")
+    format!(
+        "INSERT INTO {table} ({list}) SELECT {list} FROM {STAGE} ON CONFLICT ({key_list}) DO {action}"
+    )
 }
 
 impl TableWriter for CopyWriter {

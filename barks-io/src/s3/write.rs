@@ -45,6 +45,9 @@ pub(super) struct ObjectWriter {
     publish: Publish,
     /// Whether `finish` succeeded (else dropping aborts the upload).
     finished: bool,
+    /// Whether a write failed: a part may be missing, so the object must
+    /// never be completed.
+    broken: bool,
 }
 
 /// A multipart upload in progress.
@@ -196,6 +199,7 @@ impl ObjectWriter {
             upload,
             publish,
             finished: false,
+            broken: false,
         }
     }
 
@@ -283,9 +287,15 @@ impl ObjectWriter {
 
 impl Write for ObjectWriter {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.broken {
+            return Err(io::Error::other("an earlier write to this object failed"));
+        }
         self.buf.extend_from_slice(data);
-        if self.buf.len() >= self.target() {
-            self.send_part().map_err(io::Error::other)?;
+        if self.buf.len() >= self.target()
+            && let Err(e) = self.send_part()
+        {
+            self.broken = true;
+            return Err(io::Error::other(e));
         }
         Ok(data.len())
     }
@@ -298,6 +308,12 @@ impl Write for ObjectWriter {
 
 impl ObjectWrite for ObjectWriter {
     fn finish(mut self: Box<Self>) -> Result<()> {
+        if self.broken {
+            return Err(Error::io(
+                self.url.to_string(),
+                "not published: an earlier write to it failed",
+            ));
+        }
         self.finish_upload()?;
         self.finished = true;
         Ok(())

@@ -236,9 +236,7 @@ impl Cell<'_> {
         match self.value {
             SqlValue::Text(s) | SqlValue::Decimal(s) => {
                 let column = self.column;
-                visitor
-                    .visit_string(s)
-                    .map_err(|e| located(column, e))
+                visitor.visit_string(s).map_err(|e| located(column, e))
             }
             _ => Err(self.mismatch(rust)),
         }
@@ -259,9 +257,7 @@ impl<'de> Deserializer<'de> for Cell<'_> {
             SqlValue::Decimal(s) | SqlValue::Text(s) => visitor.visit_string(s),
             SqlValue::Bytes(b) => visitor.visit_byte_buf(b),
         };
-        result.map_err(|e| {
-            located(column, e)
-        })
+        result.map_err(|e| located(column, e))
     }
 
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, RowError> {
@@ -498,7 +494,11 @@ mod tests {
             from_row(&cols, vec![SqlValue::Int(3), SqlValue::Null]).unwrap();
         assert_eq!(row, (3, None));
         let err = from_row::<(i64,)>(&cols, vec![SqlValue::Int(3), SqlValue::Null]).unwrap_err();
-        assert!(err.0.contains("tuple of 1 but the result has 2 column(s) (a, b)"), "{err}");
+        assert!(
+            err.0
+                .contains("tuple of 1 but the result has 2 column(s) (a, b)"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -515,11 +515,18 @@ mod tests {
             "column `n` (SQL type int4) cannot be read as Rust type String"
         );
         let err = from_row::<Row>(&cols, vec![SqlValue::Null]).unwrap_err();
-        assert!(err.0.contains("is NULL") && err.0.contains("Option<String>"), "{err}");
+        assert!(
+            err.0.contains("is NULL") && err.0.contains("Option<String>"),
+            "{err}"
+        );
 
         let cols = columns(&[("big", "int8")]);
         let err = from_row::<(u8,)>(&cols, vec![SqlValue::Int(300)]).unwrap_err();
-        assert!(err.0.starts_with("column `big` (SQL type int8): invalid value: integer `300`"), "{err}");
+        assert!(
+            err.0
+                .starts_with("column `big` (SQL type int8): invalid value: integer `300`"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -219,7 +219,9 @@ mod tests {
 
     #[test]
     fn options_travel_as_job_arguments() {
-        let read = SqlRead::table("u", "t").partition_on("id", -5, 5, 3).fetch_rows(7);
+        let read = SqlRead::table("u", "t")
+            .partition_on("id", -5, 5, 3)
+            .fetch_rows(7);
         let bytes = postcard::to_allocvec(&read).unwrap();
         assert_eq!(postcard::from_bytes::<SqlRead>(&bytes).unwrap(), read);
         let write = SqlWrite::table("u", "t").upsert_on(["id"]).batch_rows(3);

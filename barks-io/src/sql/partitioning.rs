@@ -56,12 +56,13 @@ impl ColumnPartitioning {
             let low = (i != 0).then(|| format!("{column} >= {current}"));
             current += stride;
             let high = (i != parts - 1).then(|| format!("{column} < {current}"));
-            conditions.push(Some(match (low, high) {
-                (None, Some(high)) => format!("{high} OR {column} IS NULL"),
-                (Some(low), Some(high)) => format!("{low} AND {high}"),
-                (Some(low), None) => low,
-                (None, None) => unreachable!("parts >= 2"),
-            }));
+            conditions.push(match (low, high) {
+                (None, Some(high)) => Some(format!("{high} OR {column} IS NULL")),
+                (Some(low), Some(high)) => Some(format!("{low} AND {high}")),
+                (Some(low), None) => Some(low),
+                // A range of one value: one partition reads everything.
+                (None, None) => None,
+            });
         }
         Ok(conditions)
     }
@@ -114,6 +115,7 @@ mod tests {
     #[test]
     fn a_narrow_range_gets_fewer_partitions() {
         assert_eq!(split(0, 3, 8).len(), 3);
+        assert_eq!(split(5, 6, 8), vec![None]);
     }
 
     #[test]
@@ -143,13 +145,19 @@ mod tests {
     /// Every integer (and NULL) satisfies exactly one partition's condition.
     #[test]
     fn every_value_falls_in_exactly_one_partition() {
-        for (lower, upper, n) in [(0, 100, 4), (-10, 1, 3), (3, 1000, 16), (0, 7, 3), (5, 6, 8)] {
+        for (lower, upper, n) in [
+            (0, 100, 4),
+            (-10, 1, 3),
+            (3, 1000, 16),
+            (0, 7, 3),
+            (5, 6, 8),
+        ] {
             let bounds: Vec<(Option<i64>, Option<i64>)> = {
                 // Re-derive the numeric bounds from the conditions' text.
                 split(lower, upper, n)
                     .into_iter()
                     .map(|c| {
-                        let c = c.unwrap();
+                        let c = c.unwrap_or_default();
                         let num = |op: &str| {
                             c.split(" AND ").chain(c.split(" OR ")).find_map(|part| {
                                 part.strip_prefix(&format!("id {op} "))

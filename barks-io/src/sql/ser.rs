@@ -142,9 +142,9 @@ impl RowBuilder {
         column: Cow<'static, str>,
         value: &T,
     ) -> Result<(), RecordError> {
-        let value = value.serialize(CellSerializer).map_err(|e| {
-            RecordError(format!("field `{column}`: {e}"))
-        })?;
+        let value = value
+            .serialize(CellSerializer)
+            .map_err(|e| RecordError(format!("field `{column}`: {e}")))?;
         self.row.columns.push(column);
         self.row.values.push(value);
         Ok(())
@@ -195,8 +195,7 @@ impl SerializeMap for RowBuilder {
     }
 }
 
-const NOT_A_SCALAR: &str =
-    "a column holds one scalar value; nested structs, maps and sequences (other than bytes) cannot be written";
+const NOT_A_SCALAR: &str = "a column holds one scalar value; nested structs, maps and sequences (other than bytes) cannot be written";
 
 /// One field's value.
 struct CellSerializer;
@@ -436,7 +435,10 @@ mod tests {
             at: chrono::NaiveDate::from_ymd_opt(2024, 2, 29).unwrap(),
         })
         .unwrap();
-        assert_eq!(row.columns, ["id", "name", "price", "side", "payload", "at"]);
+        assert_eq!(
+            row.columns,
+            ["id", "name", "price", "side", "payload", "at"]
+        );
         assert_eq!(
             row.values,
             vec![
@@ -459,13 +461,21 @@ mod tests {
             inner: Vec<i32>,
         }
         let err = to_row(&Nested { inner: vec![1] }).unwrap_err();
-        assert!(err.0.starts_with("field `inner`: a column holds one scalar"), "{err}");
+        assert!(
+            err.0
+                .starts_with("field `inner`: a column holds one scalar"),
+            "{err}"
+        );
         assert!(to_row(&(1, 2)).unwrap_err().0.contains("named fields"));
         #[derive(Serialize)]
         struct Big {
             n: u64,
         }
         let err = to_row(&Big { n: u64::MAX }).unwrap_err();
-        assert!(err.0.starts_with("field `n`: 18446744073709551615 does not fit"), "{err}");
+        assert!(
+            err.0
+                .starts_with("field `n`: 18446744073709551615 does not fit"),
+            "{err}"
+        );
     }
 }

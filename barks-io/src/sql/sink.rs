@@ -53,19 +53,25 @@ impl<D: Database, T: Serialize + Send + 'static> Sink<T> for SqlSink<D> {
         let Some((_, first)) = records.peek() else {
             return Ok(0);
         };
-        let first = to_row(first).map_err(|e| {
-            self.error(Some(partition), format!("record 1: {e}"))
-        })?;
+        let first =
+            to_row(first).map_err(|e| self.error(Some(partition), format!("record 1: {e}")))?;
         let columns = first.columns;
-        let mut writer = D::writer(&self.write.url, &self.write.table, &columns, &self.write.mode)
-            .map_err(|e| self.error(Some(partition), e))?;
+        let mut writer = D::writer(
+            &self.write.url,
+            &self.write.table,
+            &columns,
+            &self.write.mode,
+        )
+        .map_err(|e| self.error(Some(partition), e))?;
         let batch_rows = self.write.batch_rows.max(1);
         let mut batch: Vec<Vec<SqlValue>> = Vec::with_capacity(batch_rows);
         let mut written = 0u64;
         for (i, record) in records {
-            let Row { columns: names, values } = to_row(&record).map_err(|e| {
-                self.error(Some(partition), format!("record {}: {e}", i + 1))
-            })?;
+            let Row {
+                columns: names,
+                values,
+            } = to_row(&record)
+                .map_err(|e| self.error(Some(partition), format!("record {}: {e}", i + 1)))?;
             if names != columns {
                 return Err(self.error(
                     Some(partition),

@@ -22,9 +22,9 @@ pub(crate) struct SqlSource<D, T> {
 impl<D: Database, T> SqlSource<D, T> {
     /// Plans the partitions; no connection is made until a task reads.
     pub(crate) fn new(read: SqlRead) -> Self {
-        let statements = read.partitions().map_err(|e| {
-            Error::Plan(format!("{} {}: {e}", D::NAME, read.describe()))
-        });
+        let statements = read
+            .partitions()
+            .map_err(|e| Error::Plan(format!("{} {}: {e}", D::NAME, read.describe())));
         SqlSource {
             read: Arc::new(read),
             statements,
@@ -43,7 +43,11 @@ impl<D: Database, T: DeserializeOwned + Send + 'static> Source for SqlSource<D, 
     fn read(&self, partition: usize, errors: ErrorSink) -> Result<BoxIter<T>> {
         let statements = self.statements.as_ref().map_err(Clone::clone)?;
         let sql = &statements[partition];
-        let location = format!("{} {}, partition {partition}", D::NAME, self.read.describe());
+        let location = format!(
+            "{} {}, partition {partition}",
+            D::NAME,
+            self.read.describe()
+        );
         let rows = D::query(&self.read.url, sql, self.read.fetch_rows).map_err(|e| Error::Io {
             path: location.clone().into(),
             message: e,
