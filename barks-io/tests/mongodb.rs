@@ -375,6 +375,29 @@ fn an_unreachable_server_fails_fast_and_is_named() {
 }
 
 #[test]
+fn a_wrong_password_is_reported() {
+    let bad = url().replacen(":barks-pw@", ":wrong@", 1);
+    assert_ne!(bad, url(), "the test expects mongo.sh's user `barks`");
+    let read = MongoRead::collection(bad.clone(), DB, "c");
+    let err = run(move || read_mongodb::<Event>(read).count())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.to_lowercase().contains("authentication failed"),
+        "{err}"
+    );
+    assert!(!err.contains(":wrong@"), "{err}");
+    let write = MongoWrite::collection(bad, DB, "c");
+    let err = run(move || parallelize(events(1), Some(1)).save_to_mongodb(write))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.to_lowercase().contains("authentication failed"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_document_that_does_not_match_the_rust_type_is_named() {
     let c = collection("mismatch");
     insert(

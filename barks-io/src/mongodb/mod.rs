@@ -5,9 +5,9 @@
 //! ```no_run
 //! use barks_io::mongodb::{MongoRead, MongoWrite, SaveToMongoDb, read_mongodb};
 //! use barks_runtime::{Context, Dataset};
-//! use mongodb::bson::doc;
+//! use barks_io::mongodb::bson::doc;
 //!
-//! #[derive(serde::Serialize, serde::Deserialize)]
+//! #[derive(Clone, serde::Serialize, serde::Deserialize)]
 //! struct Event { kind: String, value: f64 }
 //!
 //! let url = "mongodb://127.0.0.1:27017/";

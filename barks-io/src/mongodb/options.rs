@@ -31,7 +31,7 @@ pub enum MongoPartitioning {
 ///
 /// ```
 /// use barks_io::mongodb::MongoRead;
-/// use mongodb::bson::doc;
+/// use barks_io::mongodb::bson::doc;
 /// let read = MongoRead::collection("mongodb://127.0.0.1:27017/", "shop", "orders")
 ///     .filter(doc! { "status": "paid" })
 ///     .projection(doc! { "amount": 1, "customer": 1 })
@@ -117,14 +117,9 @@ impl MongoRead {
         }
     }
 
-    /// `mongodb://host/ db.collection`, without the password.
+    /// The collection, for messages (without the password).
     pub(crate) fn describe(&self) -> String {
-        format!(
-            "mongodb {} collection `{}.{}`",
-            redact_url(&self.url),
-            self.database,
-            self.collection
-        )
+        describe(&self.url, &self.database, &self.collection)
     }
 }
 
@@ -204,13 +199,9 @@ impl MongoWrite {
         self
     }
 
+    /// The collection, for messages (without the password).
     pub(crate) fn describe(&self) -> String {
-        format!(
-            "mongodb {} collection `{}.{}`",
-            redact_url(&self.url),
-            self.database,
-            self.collection
-        )
+        describe(&self.url, &self.database, &self.collection)
     }
 }
 
@@ -226,6 +217,14 @@ impl fmt::Debug for MongoWrite {
             .field("ignore_duplicate_ids", &self.ignore_duplicate_ids)
             .finish()
     }
+}
+
+/// `mongodb mongodb://host/ collection `db.c``, without the password.
+fn describe(url: &str, database: &str, collection: &str) -> String {
+    format!(
+        "mongodb {} collection `{database}.{collection}`",
+        redact_url(url)
+    )
 }
 
 pub(crate) fn to_extjson(value: Bson) -> String {

@@ -150,8 +150,11 @@ impl<T: Serialize + Send + 'static> Sink<T> for MongoSink {
                 .map_err(|e| fail(&e))?;
         }
         if errors.has_failed() {
-            // Dropping an open transaction aborts it; without one, the
-            // batches already inserted stay (see the README).
+            // Without a transaction, the batches already inserted stay (see
+            // the README). (An error above drops the session, which aborts.)
+            if let Some(session) = session.as_mut() {
+                block_on(session.abort_transaction().into_future()).map_err(|e| fail(&e))?;
+            }
             return Err(fail(&"the partition's input failed"));
         }
         if let Some(session) = session.as_mut() {

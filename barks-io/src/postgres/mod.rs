@@ -7,7 +7,7 @@
 //! use barks_io::sql::{SqlRead, SqlWrite};
 //! use barks_runtime::{Context, Dataset};
 //!
-//! #[derive(serde::Serialize, serde::Deserialize)]
+//! #[derive(Clone, serde::Serialize, serde::Deserialize)]
 //! struct Order { id: i64, amount: f64, note: Option<String> }
 //!
 //! let url = "postgres://app:secret@127.0.0.1:5432/shop";

@@ -25,7 +25,9 @@
 //! The input is read from the page cache (it was just written or read), so
 //! the read numbers are decoding throughput, not disk throughput.
 
-use arrow_array::{Array, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray, UInt64Array};
+use arrow_array::{
+    Array, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray, UInt64Array,
+};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use barks::prelude::*;
 use examples::cli::Args;
@@ -81,7 +83,11 @@ impl Rec {
         let len = 8 + (h % 17) as usize;
         let name = (0..len)
             .map(|i| {
-                let bits = if i < 12 { a >> (5 * i) } else { b >> (5 * (i - 12)) };
+                let bits = if i < 12 {
+                    a >> (5 * i)
+                } else {
+                    b >> (5 * (i - 12))
+                };
                 char::from(LETTERS[(bits & 31) as usize])
             })
             .collect();
@@ -115,7 +121,10 @@ impl Checksum {
             qty: i64::from(r.qty),
             ids: r.id,
             name_bytes: r.name.len() as u64,
-            names: r.name.bytes().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b))),
+            names: r
+                .name
+                .bytes()
+                .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b))),
             price_bits: r.price.to_bits(),
             ts: r.ts,
         }
@@ -190,7 +199,11 @@ fn to_batch(schema: &SchemaRef, rows: &[Rec]) -> Result<RecordBatch, BoxError> {
 
 /// Writes the rows `ids` to `path`; with `stop_at_bytes`, stops at the
 /// first row-group boundary past that size. Returns the rows written.
-fn write_rows(path: &Path, ids: std::ops::Range<u64>, stop_at_bytes: Option<u64>) -> Result<u64, BoxError> {
+fn write_rows(
+    path: &Path,
+    ids: std::ops::Range<u64>,
+    stop_at_bytes: Option<u64>,
+) -> Result<u64, BoxError> {
     let schema = schema();
     let mut writer = ArrowWriter::try_new(File::create(path)?, schema.clone(), Some(properties()))?;
     let mut id = ids.start;
@@ -351,21 +364,41 @@ fn run_phase(phase: &str, args: &Args) -> Result<(), BoxError> {
 }
 
 /// Runs `phase` in a child process.
-fn measure(phase: &str, input: &Path, out: &Path, rows: u64, master: &str) -> Result<Measured, BoxError> {
+fn measure(
+    phase: &str,
+    input: &Path,
+    out: &Path,
+    rows: u64,
+    master: &str,
+) -> Result<Measured, BoxError> {
     if out.exists() {
         std::fs::remove_dir_all(out)?;
     }
     let output = Command::new(std::env::current_exe()?)
-        .args(["--phase", phase, "--master", master, "--rows", &rows.to_string()])
+        .args([
+            "--phase",
+            phase,
+            "--master",
+            master,
+            "--rows",
+            &rows.to_string(),
+        ])
         .arg("--input")
         .arg(input)
         .arg("--out")
         .arg(out)
         .output()?;
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let line = stdout.lines().find_map(|l| l.strip_prefix("RESULT ")).ok_or_else(|| {
-        format!("{phase} failed: {}{}", stdout, String::from_utf8_lossy(&output.stderr))
-    })?;
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("RESULT "))
+        .ok_or_else(|| {
+            format!(
+                "{phase} failed: {}{}",
+                stdout,
+                String::from_utf8_lossy(&output.stderr)
+            )
+        })?;
     let mut parts = line.splitn(3, ' ');
     let secs = parts.next().unwrap_or_default().parse()?;
     let peak_rss_kib = parts.next().unwrap_or_default().parse()?;
@@ -407,9 +440,10 @@ fn input_file(data: &Path, mb: u64) -> Result<PathBuf, BoxError> {
 }
 
 fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg").map_or_else(|_| "?".into(), |l| {
-        l.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
-    })
+    std::fs::read_to_string("/proc/loadavg").map_or_else(
+        |_| "?".into(),
+        |l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+    )
 }
 
 /// The parent: generates the input, runs every phase `--runs` times in
@@ -434,13 +468,25 @@ fn drive(args: &Args) -> Result<(), BoxError> {
     let expected_text = format!("{expected:?}");
     let load_before = load_average();
 
-    let phases = ["barks-read", "baseline-read", "barks-write", "baseline-write"];
+    let phases = [
+        "barks-read",
+        "baseline-read",
+        "barks-write",
+        "baseline-write",
+    ];
     let mut measured: Vec<Vec<Measured>> = phases.iter().map(|_| Vec::new()).collect();
     for run in 1..=runs {
         for (phase, results) in phases.iter().zip(&mut measured) {
-            let out = data.join(format!("out-{}", phase.trim_end_matches("-write").trim_end_matches("-read")));
+            let out = data.join(format!(
+                "out-{}",
+                phase.trim_end_matches("-write").trim_end_matches("-read")
+            ));
             let m = measure(phase, &input, &out, rows, &master)?;
-            eprintln!("run {run}: {phase}: {:.3} s, peak RSS {} MiB", m.secs, m.peak_rss_kib >> 10);
+            eprintln!(
+                "run {run}: {phase}: {:.3} s, peak RSS {} MiB",
+                m.secs,
+                m.peak_rss_kib >> 10
+            );
             if let Some(sum) = &m.checksum
                 && *sum != expected_text
             {
@@ -462,7 +508,9 @@ fn drive(args: &Args) -> Result<(), BoxError> {
     }
 
     let [barks_read, baseline_read, barks_write, baseline_write] =
-        <[Vec<Measured>; 4]>::try_from(measured).map_err(|_| "four phases")?.map(summarize);
+        <[Vec<Measured>; 4]>::try_from(measured)
+            .map_err(|_| "four phases")?
+            .map(summarize);
     println!(
         "parquet_bench: {rows} rows, input {:.1} MiB (Snappy, {ROW_GROUP_ROWS} rows per row group), \
          master {master}, baseline {BASELINE_THREADS} threads, median of {runs} runs; \
@@ -478,8 +526,18 @@ fn drive(args: &Args) -> Result<(), BoxError> {
     println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     let rows_f = rows as f64;
     for (op, barks, base, (barks_bytes, base_bytes)) in [
-        ("read (typed rows → checksum)", barks_read, baseline_read, (input_bytes, input_bytes)),
-        ("write (generate → Parquet)", barks_write, baseline_write, (written[0], written[1])),
+        (
+            "read (typed rows → checksum)",
+            barks_read,
+            baseline_read,
+            (input_bytes, input_bytes),
+        ),
+        (
+            "write (generate → Parquet)",
+            barks_write,
+            baseline_write,
+            (written[0], written[1]),
+        ),
     ] {
         let mib_s = |bytes: u64, secs: f64| bytes as f64 / 1048576.0 / secs;
         println!(
