@@ -9,10 +9,13 @@
 //! - [`datagen`]: the deterministic data generator behind `barks-gen`.
 //! - [`cli`]: the small flag parser the binaries share.
 //! - [`top_words`]: the jobs of the `word_count` example.
+//! - [`etl`]: the jobs of the `basic_etl` and `mongodb_to_s3` examples.
 
 pub mod bench;
 pub mod canonical;
 pub mod cli;
 pub mod datagen;
+#[cfg(feature = "etl")]
+pub mod etl;
 pub mod jobs;
 pub mod top_words;
