@@ -15,19 +15,26 @@ export CARGO_INCREMENTAL=0
 export CARGO_TERM_COLOR=never
 
 logs=$(mktemp -d)
-start() { # start NAME: runs scripts/services/NAME.sh in the background
-    bash "scripts/services/$1.sh" > "$logs/$1.env" 2> "$logs/$1.log" &
-    echo $! > "$logs/$1.pid"
+start() { # start NAME...: runs scripts/services/NAME.sh, one after the other, in the background
+    local first=$1
+    (
+        for service in "$@"; do
+            bash "scripts/services/$service.sh" >> "$logs/$first.env" 2>> "$logs/$first.log" || exit 1
+        done
+    ) &
+    echo $! > "$logs/$first.pid"
 }
-for service in pg s3-rgw mongo mssql; do start "$service"; done
+start pg s3-rgw # both may need apt, which takes one installer at a time
+start mongo
+start mssql
 
 python3 -c 'import pyarrow' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check pyarrow
 
 cargo test --workspace --all-features --locked --no-run
 
-for service in pg s3-rgw mongo mssql; do
+for service in pg mongo mssql; do
     if ! wait "$(cat "$logs/$service.pid")"; then
-        echo "scripts/services/$service.sh failed:" >&2
+        echo "starting the services from scripts/services/$service.sh failed:" >&2
         tail -30 "$logs/$service.log" >&2
         exit 1
     fi
