@@ -40,23 +40,23 @@ pub use barks_io as io;
 /// Everything a job file needs: `use barks::prelude::*;`.
 pub mod prelude {
     pub use crate::io::SaveAsTextFile;
-    pub use crate::io::{
-        BadRecord, BadRecordMode, Compression, CsvOptions, CsvWriteOptions, JsonOptions,
-        JsonWriteOptions, SaveAsCsv, SaveAsJson,
-    };
+    #[cfg(feature = "mongodb")]
+    pub use crate::io::mongodb::{MongoRead, MongoWrite, SaveToMongoDb};
+    #[cfg(feature = "mssql")]
+    pub use crate::io::mssql::SaveToSqlServer;
     #[cfg(feature = "parquet")]
     pub use crate::io::parquet::{
         Batch, ParquetCompression, ParquetOptions, ParquetWriteOptions, SaveAsParquet,
         SaveBatchesAsParquet, col,
     };
-    #[cfg(feature = "mongodb")]
-    pub use crate::io::mongodb::{MongoRead, MongoWrite, SaveToMongoDb};
-    #[cfg(feature = "mssql")]
-    pub use crate::io::mssql::SaveToSqlServer;
     #[cfg(feature = "postgres")]
     pub use crate::io::postgres::SaveToPostgres;
     #[cfg(any(feature = "postgres", feature = "mssql"))]
     pub use crate::io::sql::{SqlRead, SqlWrite};
+    pub use crate::io::{
+        BadRecord, BadRecordMode, Compression, CsvOptions, CsvWriteOptions, JsonOptions,
+        JsonWriteOptions, SaveAsCsv, SaveAsJson,
+    };
     pub use crate::{Context, Dataset, Job, Output, Persisted, job, pipeline};
     pub use serde::{Deserialize, Serialize};
 }
@@ -72,29 +72,29 @@ pub mod __private {
     /// Extension traits whose methods a pipeline may call.
     pub mod ext {
         pub use barks_io::SaveAsTextFile;
-        pub use barks_io::{SaveAsCsv, SaveAsJson};
-        #[cfg(feature = "parquet")]
-        pub use barks_io::parquet::{SaveAsParquet, SaveBatchesAsParquet};
         #[cfg(feature = "mongodb")]
         pub use barks_io::mongodb::SaveToMongoDb;
         #[cfg(feature = "mssql")]
         pub use barks_io::mssql::SaveToSqlServer;
+        #[cfg(feature = "parquet")]
+        pub use barks_io::parquet::{SaveAsParquet, SaveBatchesAsParquet};
         #[cfg(feature = "postgres")]
         pub use barks_io::postgres::SaveToPostgres;
+        pub use barks_io::{SaveAsCsv, SaveAsJson};
     }
 
     /// The sources a pipeline may start from, with every argument explicit.
     pub mod sources {
-        pub use barks_io::text_file;
-        pub use barks_io::{csv_file, csv_file_permissive, json_file, json_file_permissive};
-        #[cfg(feature = "parquet")]
-        pub use barks_io::parquet::{parquet_batches, parquet_file};
         #[cfg(feature = "mongodb")]
         pub use barks_io::mongodb::read_mongodb;
         #[cfg(feature = "mssql")]
         pub use barks_io::mssql::read_sql_server;
+        #[cfg(feature = "parquet")]
+        pub use barks_io::parquet::{parquet_batches, parquet_file};
         #[cfg(feature = "postgres")]
         pub use barks_io::postgres::read_postgres;
+        pub use barks_io::text_file;
+        pub use barks_io::{csv_file, csv_file_permissive, json_file, json_file_permissive};
         pub use barks_runtime::{from_source, parallelize, persisted, range};
     }
 }

@@ -127,7 +127,10 @@ fn a_task_failing_every_attempt_fails_the_job_with_its_error() {
     };
     assert_eq!(*attempts, 4, "{err}");
     assert!(message.contains("seven is not allowed"), "{err}");
-    assert!(message.contains("on worker 127.0.0.1:"), "names the worker: {err}");
+    assert!(
+        message.contains("on worker 127.0.0.1:"),
+        "names the worker: {err}"
+    );
 }
 
 #[test]
@@ -155,7 +158,10 @@ fn a_worker_with_the_wrong_secret_is_refused_and_the_cluster_keeps_running() {
     .unwrap_err();
     let text = err.to_string();
     assert!(text.contains("secret"), "says why: {text}");
-    assert!(!text.contains("not-the-cluster-secret-at-all"), "never prints a secret: {text}");
+    assert!(
+        !text.contains("not-the-cluster-secret-at-all"),
+        "never prints a secret: {text}"
+    );
     let got = bounded(move || ctx.run_job(slow_sums(500, 5, 3, 0))).unwrap();
     assert_eq!(got, model_sums(500, 5));
 }

@@ -15,7 +15,9 @@ struct Trade {
 }
 
 fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
-    let Ok(entries) = fs::read_dir(dir) else { return vec![] };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return vec![];
+    };
     entries
         .flatten()
         .flat_map(|e| {
@@ -103,7 +105,10 @@ fn csv_to_parquet_in_a_pipeline() {
     assert!(dir.join("out/_SUCCESS").exists());
 
     let totals = parquet_total(out.clone(), 0.0).run_on("local[2]").unwrap();
-    assert_eq!(totals, vec![("ACME".to_string(), 15), ("日本".to_string(), 0)]);
+    assert_eq!(
+        totals,
+        vec![("ACME".to_string(), 15), ("日本".to_string(), 0)]
+    );
     let totals = parquet_total(out, 16.0).run_on("local[2]").unwrap();
     assert_eq!(totals, vec![("ACME".to_string(), 5)]);
 
@@ -122,13 +127,23 @@ fn json_lines_in_a_pipeline() {
     )
     .unwrap();
     let out = dir.join("out").display().to_string();
-    json_round_trip(input.display().to_string(), out.clone()).run_on("local[2]").unwrap();
+    json_round_trip(input.display().to_string(), out.clone())
+        .run_on("local[2]")
+        .unwrap();
     let back = read_json(out).run_on("local[2]").unwrap();
     assert_eq!(
         back,
         vec![
-            Trade { symbol: "A".into(), price: 3.0, qty: None },
-            Trade { symbol: "🦀".into(), price: 4.0, qty: Some(3) },
+            Trade {
+                symbol: "A".into(),
+                price: 3.0,
+                qty: None
+            },
+            Trade {
+                symbol: "🦀".into(),
+                price: 4.0,
+                qty: Some(3)
+            },
         ]
     );
     fs::remove_dir_all(dir).unwrap();

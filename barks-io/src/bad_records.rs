@@ -190,10 +190,7 @@ pub fn dropped_records(path: &str) -> u64 {
         .unwrap_or_else(|e| e.into_inner())
         .get(path)
         .map_or(0, |slots| {
-            slots
-                .iter()
-                .map(|s| s.load(Ordering::Relaxed))
-                .sum()
+            slots.iter().map(|s| s.load(Ordering::Relaxed)).sum()
         })
 }
 

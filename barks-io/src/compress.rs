@@ -140,7 +140,10 @@ mod tests {
     #[test]
     fn codec_follows_the_extension() {
         assert_eq!(Compression::from_path("a/b.csv.gz"), Compression::Gzip);
-        assert_eq!(Compression::from_path("s3://b/k.json.zst"), Compression::Zstd);
+        assert_eq!(
+            Compression::from_path("s3://b/k.json.zst"),
+            Compression::Zstd
+        );
         assert_eq!(Compression::from_path("x.csv"), Compression::None);
         assert!(!Compression::Gzip.splittable());
     }

@@ -2,37 +2,42 @@
 //! split into line-aligned byte ranges) and text output committed with a
 //! `_SUCCESS` marker.
 
-#[cfg(any(feature = "s3", feature = "postgres", feature = "mongodb", feature = "mssql"))]
+#[cfg(any(
+    feature = "s3",
+    feature = "postgres",
+    feature = "mongodb",
+    feature = "mssql"
+))]
 mod async_rt;
-mod commit;
-#[cfg(feature = "mongodb")]
-pub mod mongodb;
-#[cfg(feature = "mssql")]
-pub mod mssql;
-#[cfg(feature = "postgres")]
-pub mod postgres;
-#[cfg(any(feature = "postgres", feature = "mongodb", feature = "mssql"))]
-mod redact;
-#[cfg(any(feature = "postgres", feature = "mssql"))]
-pub mod sql;
 mod bad_records;
+mod commit;
 pub mod compress;
 mod csv;
 mod file_sink;
 mod json;
 mod line_input;
 mod line_source;
+#[cfg(feature = "mongodb")]
+pub mod mongodb;
+#[cfg(feature = "mssql")]
+pub mod mssql;
 #[cfg(feature = "parquet")]
 pub mod parquet;
-pub mod split;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+#[cfg(any(feature = "postgres", feature = "mongodb", feature = "mssql"))]
+mod redact;
 #[cfg(feature = "s3")]
 pub mod s3;
+pub mod split;
+#[cfg(any(feature = "postgres", feature = "mssql"))]
+pub mod sql;
 pub mod storage;
 mod text_sink;
 mod text_source;
 
-pub use commit::{FileCommitter, PartFile};
 pub use bad_records::{BadRecord, BadRecordMode, dropped_records};
+pub use commit::{FileCommitter, PartFile};
 pub use compress::Compression;
 pub use csv::{CsvOptions, CsvWriteOptions, SaveAsCsv, csv_file, csv_file_permissive};
 pub use json::{JsonOptions, JsonWriteOptions, SaveAsJson, json_file, json_file_permissive};

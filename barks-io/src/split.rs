@@ -89,7 +89,8 @@ impl SplitLines {
         }
         // Skip the line that started in the previous range: it is read by
         // that range's reader.
-        let mut reader = BufReader::with_capacity(1 << 20, storage.open_from(file, split.start - 1)?);
+        let mut reader =
+            BufReader::with_capacity(1 << 20, storage.open_from(file, split.start - 1)?);
         let mut skipped = Vec::new();
         let read = reader
             .read_until(b'\n', &mut skipped)
@@ -165,7 +166,12 @@ mod tests {
 
     #[test]
     fn splits_cover_every_byte_once() {
-        let splits = plan_splits(vec![meta("a", 100), meta("b", 0), meta("c", 7)], 4, MAX_SPLIT, |_| true);
+        let splits = plan_splits(
+            vec![meta("a", 100), meta("b", 0), meta("c", 7)],
+            4,
+            MAX_SPLIT,
+            |_| true,
+        );
         for file in ["a", "c"] {
             let mut next = 0;
             for s in splits.iter().filter(|s| &*s.file == file) {
@@ -189,11 +195,18 @@ mod tests {
     fn ranges_read_every_line_exactly_once() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("lines.txt");
-        let text: String = (0..200).map(|i| format!("line {i}{}\n", "x".repeat(i % 13))).collect();
+        let text: String = (0..200)
+            .map(|i| format!("line {i}{}\n", "x".repeat(i % 13)))
+            .collect();
         std::fs::write(&path, &text).unwrap();
         let path = path.to_string_lossy().into_owned();
         for parts in 1..9 {
-            let splits = plan_splits(vec![meta(&path, text.len() as u64)], parts, MAX_SPLIT, |_| true);
+            let splits = plan_splits(
+                vec![meta(&path, text.len() as u64)],
+                parts,
+                MAX_SPLIT,
+                |_| true,
+            );
             let mut all = String::new();
             for s in &splits {
                 let mut r = SplitLines::open(&LocalStorage, s).unwrap();

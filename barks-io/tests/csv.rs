@@ -51,7 +51,12 @@ print(json.dumps(rows, ensure_ascii=False))
 "#;
     let out = python(
         SCRIPT,
-        &[s(dir), &files.to_string(), &n.to_string(), if newlines { "1" } else { "0" }],
+        &[
+            s(dir),
+            &files.to_string(),
+            &n.to_string(),
+            if newlines { "1" } else { "0" },
+        ],
     );
     serde_json::from_str(&out).unwrap()
 }
@@ -71,10 +76,21 @@ fn python_csv_reads_back_across_partition_counts() {
     let dir = tempfile::tempdir().unwrap();
     let expected = python_fixture(dir.path(), 1, 3000, false);
     let path = s(&dir.path().join("data-0.csv")).to_string();
-    assert!(std::fs::read(&path).unwrap().windows(2).any(|w| w == b"\r\n"), "CRLF fixture");
+    assert!(
+        std::fs::read(&path)
+            .unwrap()
+            .windows(2)
+            .any(|w| w == b"\r\n"),
+        "CRLF fixture"
+    );
     for partitions in 1..=8 {
-        let parts = partitions_of(|| csv_file::<Row>(&path, CsvOptions::new().min_partitions(partitions)));
-        assert!(parts.len() >= partitions, "{} partitions for {partitions}", parts.len());
+        let parts =
+            partitions_of(|| csv_file::<Row>(&path, CsvOptions::new().min_partitions(partitions)));
+        assert!(
+            parts.len() >= partitions,
+            "{} partitions for {partitions}",
+            parts.len()
+        );
         let rows: Vec<Row> = parts.into_iter().flatten().collect();
         assert_eq!(rows, expected, "{partitions} partitions");
     }
@@ -87,7 +103,12 @@ fn quoted_newlines_need_multi_line() {
     for partitions in 1..=8 {
         let path = s(dir.path()).to_string();
         let parts = partitions_of(|| {
-            csv_file::<Row>(&path, CsvOptions::new().multi_line(true).min_partitions(partitions))
+            csv_file::<Row>(
+                &path,
+                CsvOptions::new()
+                    .multi_line(true)
+                    .min_partitions(partitions),
+            )
         });
         assert_eq!(parts.len(), 3, "multi-line files are one partition each");
         let rows: Vec<Row> = parts.into_iter().flatten().collect();
@@ -105,7 +126,8 @@ fn barks_csv_is_read_by_python() {
         let dir = tempfile::tempdir().unwrap();
         let out = s(&dir.path().join("out")).to_string();
         let data = rows.clone();
-        run(|| parallelize(data, Some(partitions)).save_as_csv(&out, CsvWriteOptions::new())).unwrap();
+        run(|| parallelize(data, Some(partitions)).save_as_csv(&out, CsvWriteOptions::new()))
+            .unwrap();
         assert!(dir.path().join("out/_SUCCESS").exists());
         let files = parts(&dir.path().join("out"));
         assert_eq!(files.len(), partitions);
@@ -125,7 +147,8 @@ print(json.dumps(rows, ensure_ascii=False))
         let back: Vec<Row> = serde_json::from_str(&python(READ, &args)).unwrap();
         assert_eq!(back, rows, "{partitions} partitions");
         // And barks reads its own output back.
-        let again = run(|| csv_file::<Row>(&out, CsvOptions::new().multi_line(true)).collect()).unwrap();
+        let again =
+            run(|| csv_file::<Row>(&out, CsvOptions::new().multi_line(true)).collect()).unwrap();
         assert_eq!(again, rows);
     }
 }
@@ -139,8 +162,20 @@ const BAD: &str = "id,name,price,note,big\n\
 
 fn good_rows() -> Vec<Row> {
     vec![
-        Row { id: 1, name: "a".into(), price: Some(1.5), note: Some("n".into()), big: 10 },
-        Row { id: 5, name: "e".into(), price: Some(4.5), note: None, big: 7 },
+        Row {
+            id: 1,
+            name: "a".into(),
+            price: Some(1.5),
+            note: Some("n".into()),
+            big: 10,
+        },
+        Row {
+            id: 5,
+            name: "e".into(),
+            price: Some(4.5),
+            note: None,
+            big: 7,
+        },
     ]
 }
 
@@ -150,9 +185,14 @@ fn fail_fast_names_file_line_and_field() {
     let path = dir.path().join("bad.csv");
     std::fs::write(&path, BAD).unwrap();
     let p = s(&path).to_string();
-    let err = run(|| csv_file::<Row>(&p, CsvOptions::new()).collect()).unwrap_err().to_string();
+    let err = run(|| csv_file::<Row>(&p, CsvOptions::new()).collect())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains(&format!("{p}: line 3")), "{err}");
-    assert!(err.contains("field 3 (`price`)") && err.contains("notanumber"), "{err}");
+    assert!(
+        err.contains("field 3 (`price`)") && err.contains("notanumber"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -186,7 +226,11 @@ fn permissive_keeps_bad_rows_with_their_text() {
     assert_eq!(lines, vec![3, 4, 5]);
     assert_eq!(bad[0].raw, "2,b,notanumber,n,10");
     assert_eq!(bad[1].raw, "3,c,2.5,n");
-    assert!(bad[1].error.contains("expected 5 fields"), "{}", bad[1].error);
+    assert!(
+        bad[1].error.contains("expected 5 fields"),
+        "{}",
+        bad[1].error
+    );
     assert!(bad[2].error.contains("`big`"), "{}", bad[2].error);
     assert!(bad.iter().all(|b| b.file == p));
 }
@@ -210,9 +254,17 @@ fn bad_record_lines_are_file_lines_in_every_split() {
         let opts = CsvOptions::new().min_partitions(partitions);
         let rows = run(|| csv_file_permissive::<Row>(&p, opts).collect()).unwrap();
         assert_eq!(rows.len(), 4999);
-        let lines: Vec<u64> = rows.iter().filter_map(|r| r.as_ref().err()).map(|b| b.line).collect();
+        let lines: Vec<u64> = rows
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .map(|b| b.line)
+            .collect();
         assert_eq!(lines, bad_lines, "{partitions} partitions");
-        let ids: Vec<u32> = rows.iter().filter_map(|r| r.as_ref().ok()).map(|r| r.id).collect();
+        let ids: Vec<u32> = rows
+            .iter()
+            .filter_map(|r| r.as_ref().ok())
+            .map(|r| r.id)
+            .collect();
         assert!(ids.iter().all(|&id| !bad_lines.contains(&u64::from(id))));
     }
 }
@@ -227,9 +279,16 @@ fn compressed_inputs_are_one_partition_per_file() {
     // gzip by Python, zstd by libzstd (the zstd crate).
     python(
         "import gzip, sys; open(sys.argv[2], 'wb').write(gzip.compress(open(sys.argv[1], 'rb').read()))",
-        &[s(&dir.path().join("data-0.csv")), s(&input.join("a.csv.gz"))],
+        &[
+            s(&dir.path().join("data-0.csv")),
+            s(&input.join("a.csv.gz")),
+        ],
     );
-    std::fs::write(input.join("b.csv.zst"), zstd::encode_all(&plain[..], 3).unwrap()).unwrap();
+    std::fs::write(
+        input.join("b.csv.zst"),
+        zstd::encode_all(&plain[..], 3).unwrap(),
+    )
+    .unwrap();
     let p = s(&input).to_string();
     let parts = partitions_of(|| csv_file::<Row>(&p, CsvOptions::new().min_partitions(8)));
     assert_eq!(parts.len(), 2);
@@ -240,7 +299,9 @@ fn compressed_inputs_are_one_partition_per_file() {
     let renamed = dir.path().join("gz-without-extension");
     std::fs::copy(input.join("a.csv.gz"), &renamed).unwrap();
     let r = s(&renamed).to_string();
-    let rows = run(|| csv_file::<Row>(&r, CsvOptions::new().compression(Compression::Gzip)).collect()).unwrap();
+    let rows =
+        run(|| csv_file::<Row>(&r, CsvOptions::new().compression(Compression::Gzip)).collect())
+            .unwrap();
     assert_eq!(rows, expected);
 }
 
@@ -250,7 +311,9 @@ fn corrupt_compressed_input_names_the_file() {
     let path = dir.path().join("broken.csv.gz");
     std::fs::write(&path, b"this is not gzip").unwrap();
     let p = s(&path).to_string();
-    let err = run(|| csv_file::<Row>(&p, CsvOptions::new()).collect()).unwrap_err().to_string();
+    let err = run(|| csv_file::<Row>(&p, CsvOptions::new()).collect())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains(&p), "{err}");
 }
 
@@ -261,14 +324,24 @@ fn compressed_output_round_trips() {
         let out = s(&dir.path().join("out")).to_string();
         let rows = good_rows();
         let data = rows.clone();
-        run(|| parallelize(data, Some(2)).save_as_csv(&out, CsvWriteOptions::new().compression(codec))).unwrap();
+        run(|| {
+            parallelize(data, Some(2)).save_as_csv(&out, CsvWriteOptions::new().compression(codec))
+        })
+        .unwrap();
         let files = parts(&dir.path().join("out"));
-        assert!(files.iter().all(|f| s(f).ends_with(&format!(".csv{}", codec.extension()))));
+        assert!(
+            files
+                .iter()
+                .all(|f| s(f).ends_with(&format!(".csv{}", codec.extension())))
+        );
         if codec == Compression::Gzip {
             const READ: &str = "import gzip, sys\nfor p in sys.argv[1:]: print(gzip.open(p, 'rt', newline='').read(), end='')";
             let args: Vec<&str> = files.iter().map(|f| s(f)).collect();
             let text = python(READ, &args);
-            assert_eq!(text, "id,name,price,note,big\n1,a,1.5,n,10\nid,name,price,note,big\n5,e,4.5,,7\n");
+            assert_eq!(
+                text,
+                "id,name,price,note,big\n1,a,1.5,n,10\nid,name,price,note,big\n5,e,4.5,,7\n"
+            );
         }
         let back = run(|| csv_file::<Row>(&out, CsvOptions::new()).collect()).unwrap();
         assert_eq!(back, rows);
@@ -296,7 +369,13 @@ with open(sys.argv[1], "w", newline="", encoding="utf-8") as f:
         .null_value("NA")
         .comment(b'#');
     let rows = run(|| csv_file::<(u32, String, Option<f64>)>(&p, opts).collect()).unwrap();
-    assert_eq!(rows, vec![(1, "say \"hi\"; bye".to_string(), None), (2, "ok".to_string(), Some(2.5))]);
+    assert_eq!(
+        rows,
+        vec![
+            (1, "say \"hi\"; bye".to_string(), None),
+            (2, "ok".to_string(), Some(2.5))
+        ]
+    );
 }
 
 #[test]
@@ -305,9 +384,11 @@ fn raw_rows_as_strings_and_maps() {
     let path = dir.path().join("raw.csv");
     std::fs::write(&path, "a,b\r\n1,\"x,y\"\r\n2,\r\n").unwrap();
     let p = s(&path).to_string();
-    let vecs = run(|| csv_file::<Vec<String>>(&p, CsvOptions::new().header(false)).collect()).unwrap();
+    let vecs =
+        run(|| csv_file::<Vec<String>>(&p, CsvOptions::new().header(false)).collect()).unwrap();
     assert_eq!(vecs, vec![vec!["a", "b"], vec!["1", "x,y"], vec!["2", ""]]);
-    let maps = run(|| csv_file::<HashMap<String, String>>(&p, CsvOptions::new()).collect()).unwrap();
+    let maps =
+        run(|| csv_file::<HashMap<String, String>>(&p, CsvOptions::new()).collect()).unwrap();
     assert_eq!(maps[0]["b"], "x,y");
     assert_eq!(maps[1]["a"], "2");
 }
@@ -316,16 +397,24 @@ fn raw_rows_as_strings_and_maps() {
 fn empty_inputs_yield_no_rows() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("empty.csv"), "").unwrap();
-    std::fs::write(dir.path().join("header-only.csv"), "id,name,price,note,big\r\n").unwrap();
+    std::fs::write(
+        dir.path().join("header-only.csv"),
+        "id,name,price,note,big\r\n",
+    )
+    .unwrap();
     let p = s(dir.path()).to_string();
     let rows = run(|| csv_file::<Row>(&p, CsvOptions::new().min_partitions(4)).collect()).unwrap();
     assert!(rows.is_empty());
     let empty_dir = tempfile::tempdir().unwrap();
     let e = s(empty_dir.path()).to_string();
-    assert_eq!(run(|| csv_file::<Row>(&e, CsvOptions::new()).count()).unwrap(), 0);
+    assert_eq!(
+        run(|| csv_file::<Row>(&e, CsvOptions::new()).count()).unwrap(),
+        0
+    );
     // An empty dataset writes a committed, empty output.
     let out = s(&dir.path().join("out")).to_string();
-    run(|| csv_file::<Row>(&e, CsvOptions::new()).save_as_csv(&out, CsvWriteOptions::new())).unwrap();
+    run(|| csv_file::<Row>(&e, CsvOptions::new()).save_as_csv(&out, CsvWriteOptions::new()))
+        .unwrap();
     assert!(dir.path().join("out/_SUCCESS").exists());
 }
 
@@ -346,7 +435,10 @@ fn existing_output_is_refused_and_kept() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("already exists"), "{err}");
-    assert_eq!(std::fs::read_to_string(dir.path().join("keep.txt")).unwrap(), "precious");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("keep.txt")).unwrap(),
+        "precious"
+    );
 }
 
 #[test]
@@ -357,12 +449,20 @@ fn rows_that_cannot_be_csv_fail_naming_the_file() {
     }
     let dir = tempfile::tempdir().unwrap();
     let out = s(&dir.path().join("out")).to_string();
-    let rows = vec![Nested { inner: HashMap::from([("a".to_string(), 1)]) }];
+    let rows = vec![Nested {
+        inner: HashMap::from([("a".to_string(), 1)]),
+    }];
     let err = run(|| parallelize(rows, Some(1)).save_as_csv(&out, CsvWriteOptions::new()))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("part-00000.csv") && err.contains("record 1"), "{err}");
-    assert!(!dir.path().join("out").exists(), "a failed job leaves no output");
+    assert!(
+        err.contains("part-00000.csv") && err.contains("record 1"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("out").exists(),
+        "a failed job leaves no output"
+    );
 }
 
 #[test]
@@ -373,8 +473,13 @@ fn crlf_lines_are_numbered_in_every_split() {
     let p = s(&path).to_string();
     for partitions in 1..=6 {
         let opts = CsvOptions::new().min_partitions(partitions);
-        let rows = run(|| csv_file_permissive::<(String, f64, Option<u32>)>(&p, opts).collect()).unwrap();
-        let bad: Vec<u64> = rows.iter().filter_map(|r| r.as_ref().err()).map(|b| b.line).collect();
+        let rows =
+            run(|| csv_file_permissive::<(String, f64, Option<u32>)>(&p, opts).collect()).unwrap();
+        let bad: Vec<u64> = rows
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .map(|b| b.line)
+            .collect();
         assert_eq!(bad, vec![5], "{partitions} partitions");
         assert_eq!(rows.len(), 5);
     }

@@ -67,7 +67,11 @@ fn python_json_lines_read_back_across_partition_counts() {
 fn barks_json_lines_are_read_by_python() {
     let dir = tempfile::tempdir().unwrap();
     let expected = python_fixture(s(&dir.path().join("in.json")), 300);
-    for (partitions, codec) in [(1, Compression::None), (4, Compression::Gzip), (8, Compression::Zstd)] {
+    for (partitions, codec) in [
+        (1, Compression::None),
+        (4, Compression::Gzip),
+        (8, Compression::Zstd),
+    ] {
         let out = s(&dir.path().join(format!("out-{partitions}"))).to_string();
         let data = expected.clone();
         let opts = JsonWriteOptions::new().compression(codec);
@@ -105,7 +109,9 @@ fn fail_fast_names_file_line_and_field_path() {
     let dir = tempfile::tempdir().unwrap();
     let path = s(&dir.path().join("bad.json")).to_string();
     std::fs::write(&path, BAD).unwrap();
-    let err = run(|| json_file::<Event>(&path, JsonOptions::new()).collect()).unwrap_err().to_string();
+    let err = run(|| json_file::<Event>(&path, JsonOptions::new()).collect())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains(&format!("{path}: line 2")), "{err}");
     assert!(err.contains("field `tags[1]`"), "{err}");
 }
@@ -115,15 +121,27 @@ fn drop_malformed_and_permissive() {
     let dir = tempfile::tempdir().unwrap();
     let path = s(&dir.path().join("bad.json")).to_string();
     std::fs::write(&path, BAD).unwrap();
-    let opts = JsonOptions::new().mode(BadRecordMode::DropMalformed).min_partitions(3);
+    let opts = JsonOptions::new()
+        .mode(BadRecordMode::DropMalformed)
+        .min_partitions(3);
     let kept = run(|| json_file::<Event>(&path, opts).collect()).unwrap();
     assert_eq!(kept.iter().map(|e| e.id).collect::<Vec<_>>(), vec![1, 5]);
     assert_eq!(dropped_records(&path), 4);
-    let all = run(|| json_file_permissive::<Event>(&path, JsonOptions::new().min_partitions(3)).collect()).unwrap();
+    let all = run(|| {
+        json_file_permissive::<Event>(&path, JsonOptions::new().min_partitions(3)).collect()
+    })
+    .unwrap();
     assert_eq!(all.len(), 6);
     let bad: Vec<_> = all.into_iter().filter_map(Result::err).collect();
-    assert_eq!(bad.iter().map(|b| b.line).collect::<Vec<_>>(), vec![2, 4, 5, 6]);
-    assert!(bad[1].error.contains("field `nested.ok`"), "{}", bad[1].error);
+    assert_eq!(
+        bad.iter().map(|b| b.line).collect::<Vec<_>>(),
+        vec![2, 4, 5, 6]
+    );
+    assert!(
+        bad[1].error.contains("field `nested.ok`"),
+        "{}",
+        bad[1].error
+    );
     assert_eq!(bad[2].raw, "not json at all");
     assert!(bad[3].error.contains("trailing"), "{}", bad[3].error);
 }
@@ -134,7 +152,10 @@ fn empty_and_missing_inputs() {
     std::fs::write(dir.path().join("empty.json"), "").unwrap();
     std::fs::write(dir.path().join("blank.json"), "\n\r\n  \n").unwrap();
     let p = s(dir.path()).to_string();
-    assert_eq!(run(|| json_file::<Event>(&p, JsonOptions::new()).count()).unwrap(), 0);
+    assert_eq!(
+        run(|| json_file::<Event>(&p, JsonOptions::new()).count()).unwrap(),
+        0
+    );
     let err = run(|| json_file::<Event>("/no/such.json", JsonOptions::new()).count()).unwrap_err();
     assert!(err.to_string().contains("/no/such.json"), "{err}");
 }
@@ -143,7 +164,10 @@ fn empty_and_missing_inputs() {
 fn save_as_json_writes_one_line_per_row() {
     let dir = tempfile::tempdir().unwrap();
     let out = s(&dir.path().join("out")).to_string();
-    run(|| parallelize(vec![(1u32, "é\n".to_string()), (2, String::new())], Some(1)).save_as_json(&out)).unwrap();
+    run(|| {
+        parallelize(vec![(1u32, "é\n".to_string()), (2, String::new())], Some(1)).save_as_json(&out)
+    })
+    .unwrap();
     let text = std::fs::read_to_string(dir.path().join("out/part-00000.json")).unwrap();
     assert_eq!(text, "[1,\"é\\n\"]\n[2,\"\"]\n");
     assert!(dir.path().join("out/_SUCCESS").exists());

@@ -43,7 +43,11 @@ pq.write_table(table, path, row_group_size=group, compression="snappy")
 print(json.dumps(rows))
 "#
     );
-    serde_json::from_str(&python(&script, &[path, &n.to_string(), &group.to_string()])).unwrap()
+    serde_json::from_str(&python(
+        &script,
+        &[path, &n.to_string(), &group.to_string()],
+    ))
+    .unwrap()
 }
 
 #[test]
@@ -58,11 +62,18 @@ fn pyarrow_files_read_back_across_partition_counts() {
             .max_partition_bytes(size / 5)
             .batch_rows(700);
         let parts = run(|| parquet_file::<Rec>(&path, opts).glom().collect()).unwrap();
-        assert!(parts.len() >= partitions.max(5), "{} partitions", parts.len());
+        assert!(
+            parts.len() >= partitions.max(5),
+            "{} partitions",
+            parts.len()
+        );
         let rows: Vec<Rec> = parts.into_iter().flatten().collect();
         assert_eq!(rows.len(), expected.len());
         if let Some(i) = (0..rows.len()).find(|&i| rows[i] != expected[i]) {
-            panic!("{partitions} partitions: row {i}: {:?} != {:?}", rows[i], expected[i]);
+            panic!(
+                "{partitions} partitions: row {i}: {:?} != {:?}",
+                rows[i], expected[i]
+            );
         }
     }
 }
@@ -89,7 +100,10 @@ fn row_groups_are_pruned_by_statistics() {
     // nothing is pruned.
     assert_eq!(count(col("nope").eq(1)), 20_000);
     assert_eq!(count(col("id").eq("text")), 20_000);
-    assert_eq!(count(col("small").between(-2_147_483_648i64, 2_147_483_647)), 20_000);
+    assert_eq!(
+        count(col("small").between(-2_147_483_648i64, 2_147_483_647)),
+        20_000
+    );
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -104,7 +118,13 @@ fn projection_reads_only_the_needed_columns() {
     let path = s(&dir.path().join("data.parquet")).to_string();
     let expected = pyarrow_fixture(&path, 3000, 1000);
     let narrow = run(|| parquet_file::<Narrow>(&path, ParquetOptions::new()).collect()).unwrap();
-    let want: Vec<Narrow> = expected.iter().map(|r| Narrow { flag: r.flag, id: r.id }).collect();
+    let want: Vec<Narrow> = expected
+        .iter()
+        .map(|r| Narrow {
+            flag: r.flag,
+            id: r.id,
+        })
+        .collect();
     assert_eq!(narrow, want);
     let opts = ParquetOptions::new().columns(["small", "id"]);
     let batches = run(|| parquet_batches(&path, opts).collect()).unwrap();
@@ -130,7 +150,9 @@ fn barks_parquet_is_read_by_pyarrow() {
     ] {
         let out = s(&dir.path().join(format!("out-{partitions}"))).to_string();
         let data = expected.clone();
-        let opts = ParquetWriteOptions::new().compression(codec).row_group_size(400);
+        let opts = ParquetWriteOptions::new()
+            .compression(codec)
+            .row_group_size(400);
         run(|| parallelize(data, Some(partitions)).save_as_parquet(&out, opts)).unwrap();
         let files = parts(std::path::Path::new(&out));
         assert_eq!(files.len(), partitions);
@@ -165,7 +187,8 @@ fn record_batches_round_trip() {
     pyarrow_fixture(&input, 4000, 1000);
     let out = s(&dir.path().join("out")).to_string();
     let opts = ParquetOptions::new().min_partitions(4);
-    run(|| parquet_batches(&input, opts).save_batches_as_parquet(&out, ParquetWriteOptions::new())).unwrap();
+    run(|| parquet_batches(&input, opts).save_batches_as_parquet(&out, ParquetWriteOptions::new()))
+        .unwrap();
     let script = format!(
         "{PYARROW}{}",
         "a = pq.read_table(sys.argv[1])\nb = pa.concat_tables([pq.read_table(p) for p in sys.argv[2:] if pq.ParquetFile(p).metadata.num_rows > 0])\nassert a.equals(b), (a.schema, b.schema)\nprint(b.num_rows)"
@@ -187,8 +210,13 @@ fn errors_name_the_file_and_the_column() {
     let bogus = dir.path().join("bogus.parquet");
     std::fs::write(&bogus, b"this is not parquet at all").unwrap();
     let b = s(&bogus).to_string();
-    let err = run(|| parquet_file::<Rec>(&b, ParquetOptions::new()).count()).unwrap_err().to_string();
-    assert!(err.contains(&b) && err.contains("not a readable Parquet file"), "{err}");
+    let err = run(|| parquet_file::<Rec>(&b, ParquetOptions::new()).count())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&b) && err.contains("not a readable Parquet file"),
+        "{err}"
+    );
 
     let path = s(&dir.path().join("data.parquet")).to_string();
     pyarrow_fixture(&path, 100, 100);
@@ -197,37 +225,65 @@ fn errors_name_the_file_and_the_column() {
         id: i64,
         name: i64,
     }
-    let err = run(|| parquet_file::<WrongType>(&path, ParquetOptions::new()).count()).unwrap_err().to_string();
-    assert!(err.contains(&path) && err.contains("column `name` has type Utf8 in the file") && err.contains("expects Int64"), "{err}");
+    let err = run(|| parquet_file::<WrongType>(&path, ParquetOptions::new()).count())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&path)
+            && err.contains("column `name` has type Utf8 in the file")
+            && err.contains("expects Int64"),
+        "{err}"
+    );
     #[derive(Debug, Clone, Serialize, Deserialize)]
     struct Missing {
         id: i64,
         absent: String,
         maybe: Option<String>,
     }
-    let err = run(|| parquet_file::<Missing>(&path, ParquetOptions::new()).count()).unwrap_err().to_string();
+    let err = run(|| parquet_file::<Missing>(&path, ParquetOptions::new()).count())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("no column `absent`"), "{err}");
-    let err = run(|| parquet_batches(&path, ParquetOptions::new().columns(["zzz"])).count()).unwrap_err().to_string();
+    let err = run(|| parquet_batches(&path, ParquetOptions::new().columns(["zzz"])).count())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("no column `zzz`"), "{err}");
     #[derive(Debug, Clone, Serialize, Deserialize)]
     struct OptionalOnly {
         id: i64,
         maybe: Option<String>,
     }
-    assert_eq!(run(|| parquet_file::<OptionalOnly>(&path, ParquetOptions::new()).count()).unwrap(), 100);
+    assert_eq!(
+        run(|| parquet_file::<OptionalOnly>(&path, ParquetOptions::new()).count()).unwrap(),
+        100
+    );
 }
 
 #[test]
 fn empty_inputs_and_outputs() {
     let dir = tempfile::tempdir().unwrap();
     let empty = s(dir.path()).to_string();
-    assert_eq!(run(|| parquet_file::<Rec>(&empty, ParquetOptions::new()).count()).unwrap(), 0);
+    assert_eq!(
+        run(|| parquet_file::<Rec>(&empty, ParquetOptions::new()).count()).unwrap(),
+        0
+    );
     let out = s(&dir.path().join("out")).to_string();
-    run(|| parallelize(Vec::<Rec>::new(), Some(2)).save_as_parquet(&out, ParquetWriteOptions::new())).unwrap();
+    run(|| {
+        parallelize(Vec::<Rec>::new(), Some(2)).save_as_parquet(&out, ParquetWriteOptions::new())
+    })
+    .unwrap();
     let files = parts(std::path::Path::new(&out));
     assert_eq!(files.len(), 2);
-    let script = format!("{PYARROW}print(sum(pq.read_table(p).num_rows for p in sys.argv[1:]), pq.read_schema(sys.argv[1]).names)");
+    let script = format!(
+        "{PYARROW}print(sum(pq.read_table(p).num_rows for p in sys.argv[1:]), pq.read_schema(sys.argv[1]).names)"
+    );
     let args: Vec<&str> = files.iter().map(|f| s(f)).collect();
-    assert_eq!(python(&script, &args).trim(), "0 ['id', 'name', 'score', 'flag', 'small']");
-    assert_eq!(run(|| parquet_file::<Rec>(&out, ParquetOptions::new()).count()).unwrap(), 0);
+    assert_eq!(
+        python(&script, &args).trim(),
+        "0 ['id', 'name', 'score', 'flag', 'small']"
+    );
+    assert_eq!(
+        run(|| parquet_file::<Rec>(&out, ParquetOptions::new()).count()).unwrap(),
+        0
+    );
 }

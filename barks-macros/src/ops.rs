@@ -35,9 +35,15 @@ pub const SOURCES: &[(&str, &[&str])] = &[
     ("read_sql_server", &["read_sql_server(options)"]),
     ("read_mongodb", &["read_mongodb(options)"]),
     ("csv_file", &["csv_file(path, options)"]),
-    ("csv_file_permissive", &["csv_file_permissive(path, options)"]),
+    (
+        "csv_file_permissive",
+        &["csv_file_permissive(path, options)"],
+    ),
     ("json_file", &["json_file(path, options)"]),
-    ("json_file_permissive", &["json_file_permissive(path, options)"]),
+    (
+        "json_file_permissive",
+        &["json_file_permissive(path, options)"],
+    ),
     ("parquet_file", &["parquet_file(path, options)"]),
     ("parquet_batches", &["parquet_batches(path, options)"]),
     ("persisted", &["persisted(handle)"]),

@@ -2,9 +2,9 @@
 //! the workers and merges the partition results on the driver, in partition
 //! order.
 
+use crate::codec::{decode, encode_any};
 use crate::data::{Data, Key, Pair};
 use crate::dataset::Dataset;
-use crate::codec::{decode, encode_any};
 use crate::error::Result;
 use crate::hash::FastMap;
 use crate::node::{AnyNode, BoxIter, ErrorSink, Node, TaskContext};

@@ -10,8 +10,7 @@ use std::any::Any;
 
 /// Encodes `value`.
 pub(crate) fn encode<T: Serialize + ?Sized>(value: &T, what: &str) -> Result<Vec<u8>> {
-    postcard::to_allocvec(value)
-        .map_err(|e| Error::Plan(format!("cannot encode {what}: {e}")))
+    postcard::to_allocvec(value).map_err(|e| Error::Plan(format!("cannot encode {what}: {e}")))
 }
 
 /// Decodes a `T` that must take up all of `bytes`.
@@ -27,7 +26,10 @@ pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T>
 }
 
 /// Encodes a type-erased value that barks itself stored as a `T`.
-pub(crate) fn encode_any<T: Serialize + 'static>(value: &(dyn Any + Send), what: &str) -> Result<Vec<u8>> {
+pub(crate) fn encode_any<T: Serialize + 'static>(
+    value: &(dyn Any + Send),
+    what: &str,
+) -> Result<Vec<u8>> {
     let value = value
         .downcast_ref::<T>()
         .ok_or_else(|| Error::Plan(format!("internal error: {what} has an unexpected type")))?;

@@ -69,7 +69,10 @@ impl Master {
             }
             return Ok(Master::Local { threads });
         }
-        if let Some(inner) = s.strip_prefix("local-cluster[").and_then(|r| r.strip_suffix(']')) {
+        if let Some(inner) = s
+            .strip_prefix("local-cluster[")
+            .and_then(|r| r.strip_suffix(']'))
+        {
             let numbers: Vec<Option<usize>> = inner
                 .split(',')
                 .map(|n| n.trim().parse::<usize>().ok().filter(|n| *n > 0))
@@ -77,10 +80,13 @@ impl Master {
             return match numbers[..] {
                 [Some(workers)] => Ok(Master::LocalCluster {
                     workers,
-                    slots: (std::thread::available_parallelism().map_or(1, |n| n.get()) / workers).max(1),
+                    slots: (std::thread::available_parallelism().map_or(1, |n| n.get()) / workers)
+                        .max(1),
                 }),
                 [Some(workers), Some(slots)] => Ok(Master::LocalCluster { workers, slots }),
-                _ => Err(err("expected `local-cluster[N]` or `local-cluster[N,SLOTS]` with positive numbers")),
+                _ => Err(err(
+                    "expected `local-cluster[N]` or `local-cluster[N,SLOTS]` with positive numbers",
+                )),
             };
         }
         if let Some(addr) = s.strip_prefix("quic://") {
@@ -209,8 +215,14 @@ impl Context {
     fn execute<R: 'static>(&self, plan: &Plan) -> Result<R> {
         let result: Box<dyn Any + Send> = match (&self.master, &self.cluster) {
             (_, Some(cluster)) => cluster.run(plan, self.max_task_attempts)?,
-            (Master::Local { threads }, None) => local::run(plan, *threads, self.max_task_attempts)?,
-            (_, None) => return Err(Error::Plan("internal error: a cluster master without a cluster".into())),
+            (Master::Local { threads }, None) => {
+                local::run(plan, *threads, self.max_task_attempts)?
+            }
+            (_, None) => {
+                return Err(Error::Plan(
+                    "internal error: a cluster master without a cluster".into(),
+                ));
+            }
         };
         result.downcast::<R>().map(|r| *r).map_err(|_| {
             Error::Plan(format!(

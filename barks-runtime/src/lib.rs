@@ -7,8 +7,8 @@
 pub mod action;
 mod build;
 mod cache;
-mod codec;
 pub mod cluster;
+mod codec;
 pub mod context;
 pub mod data;
 pub mod dataset;

@@ -51,10 +51,14 @@ pub(crate) fn encoded_block(id: u64, partition: usize) -> Result<Vec<u8>> {
     let (part, encode) = {
         let blocks = blocks();
         let stored = blocks.get(&id).ok_or_else(|| {
-            Error::Plan(format!("persisted dataset #{id} is not in memory on the driver"))
+            Error::Plan(format!(
+                "persisted dataset #{id} is not in memory on the driver"
+            ))
         })?;
         let part = stored.parts.get(partition).cloned().ok_or_else(|| {
-            Error::Plan(format!("persisted dataset #{id} has no partition {partition}"))
+            Error::Plan(format!(
+                "persisted dataset #{id} has no partition {partition}"
+            ))
         })?;
         (part, stored.encode)
     };
@@ -101,10 +105,7 @@ impl<T: Data> Dataset<T> {
             |parts| {
                 let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
                 let partitions = parts.len();
-                let parts = parts
-                    .into_iter()
-                    .map(|p| Arc::new(p) as Shared)
-                    .collect();
+                let parts = parts.into_iter().map(|p| Arc::new(p) as Shared).collect();
                 blocks().insert(
                     id,
                     Stored {

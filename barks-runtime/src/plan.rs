@@ -140,9 +140,10 @@ impl Plan {
 
     /// The stage that writes shuffle `shuffle`, and its map side.
     pub(crate) fn shuffle_stage(&self, shuffle: usize) -> Option<(usize, &Arc<dyn ShuffleDep>)> {
-        self.shuffles
-            .iter()
-            .enumerate()
-            .find_map(|(stage, dep)| dep.as_ref().filter(|d| d.id() == shuffle).map(|d| (stage, d)))
+        self.shuffles.iter().enumerate().find_map(|(stage, dep)| {
+            dep.as_ref()
+                .filter(|d| d.id() == shuffle)
+                .map(|d| (stage, d))
+        })
     }
 }

@@ -68,9 +68,11 @@ pub(crate) fn run_task(
 ) -> Result<TaskOutput, TaskFailure> {
     let tc = TaskContext::new(task.stage, task.partition, task.attempt, shuffles);
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        match plan.shuffles.get(task.stage).ok_or_else(|| {
-            Error::Plan(format!("the plan has no stage {}", task.stage))
-        })? {
+        match plan
+            .shuffles
+            .get(task.stage)
+            .ok_or_else(|| Error::Plan(format!("the plan has no stage {}", task.stage)))?
+        {
             Some(dep) => dep.run_map(task.partition, &tc).map(TaskOutput::Map),
             None => plan.action.run(task.partition, &tc).map(TaskOutput::Result),
         }

@@ -71,11 +71,15 @@ impl Args {
 /// The thread count a master URL stands for (`local[N]`: N;
 /// `local-cluster[N,S]`: N×S; `quic://`: this machine's cores).
 pub fn threads_of(master: &str) -> Result<usize, String> {
-    Ok(match barks::Master::parse(master).map_err(|e| e.to_string())? {
-        barks::Master::Local { threads } => threads,
-        barks::Master::LocalCluster { workers, slots } => workers * slots,
-        barks::Master::Quic { .. } => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    })
+    Ok(
+        match barks::Master::parse(master).map_err(|e| e.to_string())? {
+            barks::Master::Local { threads } => threads,
+            barks::Master::LocalCluster { workers, slots } => workers * slots,
+            barks::Master::Quic { .. } => {
+                std::thread::available_parallelism().map_or(1, |n| n.get())
+            }
+        },
+    )
 }
 
 /// An integer from the environment variable `name`, or `default`.

@@ -40,4 +40,3 @@ pub fn save_word_counts(path: String, output: String) -> () {
         counts.map(|(w, c): (String, u64)| format!("{w}\t{c}")).save_as_text_file(output)
     }
 }
-

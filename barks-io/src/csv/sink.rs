@@ -44,6 +44,10 @@ pub trait SaveAsCsv {
 impl<T: Data> SaveAsCsv for Dataset<T> {
     fn save_as_csv(&self, dir: impl AsRef<str>, options: CsvWriteOptions) -> Output<()> {
         let compression = options.compression;
-        self.write(FileSink::new(dir.as_ref(), CsvEncoder(options), compression))
+        self.write(FileSink::new(
+            dir.as_ref(),
+            CsvEncoder(options),
+            compression,
+        ))
     }
 }

@@ -4,9 +4,7 @@ use super::options::CsvOptions;
 use crate::bad_records::{BadRecord, Permissive};
 use crate::line_input::{LineInput, LineNumbers, OpenSplit};
 use crate::line_source::{LineSource, RecordFormat};
-use barks_runtime::{
-    BoxIter, Dataset, Error, ErrorSink, Result, default_parallelism, from_source,
-};
+use barks_runtime::{BoxIter, Dataset, Error, ErrorSink, Result, default_parallelism, from_source};
 use csv::ByteRecord;
 use serde::de::DeserializeOwned;
 use std::io::Read;
@@ -68,7 +66,13 @@ fn first_record(
     let fields: Vec<&[u8]> = header
         .iter()
         .enumerate()
-        .map(|(i, f)| if i == 0 { f.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(f) } else { f })
+        .map(|(i, f)| {
+            if i == 0 {
+                f.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(f)
+            } else {
+                f
+            }
+        })
         .collect();
     Ok(Some(ByteRecord::from(fields)))
 }

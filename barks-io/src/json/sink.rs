@@ -45,6 +45,10 @@ impl<T: Data> SaveAsJson for Dataset<T> {
     }
 
     fn save_as_json_with(&self, dir: impl AsRef<str>, options: JsonWriteOptions) -> Output<()> {
-        self.write(FileSink::new(dir.as_ref(), JsonEncoder, options.compression))
+        self.write(FileSink::new(
+            dir.as_ref(),
+            JsonEncoder,
+            options.compression,
+        ))
     }
 }

@@ -50,7 +50,9 @@ impl<'de> Deserialize<'de> for Batch {
         match reader.next() {
             Some(Ok(batch)) => Ok(Batch(batch)),
             Some(Err(e)) => Err(D::Error::custom(e)),
-            None => Err(D::Error::custom("an Arrow IPC stream without a record batch")),
+            None => Err(D::Error::custom(
+                "an Arrow IPC stream without a record batch",
+            )),
         }
     }
 }

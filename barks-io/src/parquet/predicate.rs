@@ -72,7 +72,11 @@ pub enum Op {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Predicate {
     /// `column op value`.
-    Compare { column: String, op: Op, value: Scalar },
+    Compare {
+        column: String,
+        op: Op,
+        value: Scalar,
+    },
     /// `low <= column <= high`.
     Between {
         column: String,

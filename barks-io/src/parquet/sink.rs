@@ -71,7 +71,10 @@ impl<T: Data> PartEncoder<T> for RowEncoder<T> {
             Some(serde_arrow::to_record_batch(&fields, &chunk).map_err(|e| {
                 Error::io(
                     &path,
-                    format!("cannot encode rows of type `{}`: {e}", std::any::type_name::<T>()),
+                    format!(
+                        "cannot encode rows of type `{}`: {e}",
+                        std::any::type_name::<T>()
+                    ),
                 )
             }))
         });
@@ -150,6 +153,10 @@ impl SaveBatchesAsParquet for Dataset<Batch> {
         dir: impl AsRef<str>,
         options: ParquetWriteOptions,
     ) -> Output<()> {
-        self.write(FileSink::new(dir.as_ref(), BatchEncoder { options }, Compression::None))
+        self.write(FileSink::new(
+            dir.as_ref(),
+            BatchEncoder { options },
+            Compression::None,
+        ))
     }
 }

@@ -149,7 +149,12 @@ impl<R: BatchRows> Source for ParquetSource<R> {
             .iter()
             .enumerate()
             .filter(|(_, g)| (split.start..split.end).contains(&middle_byte(g)))
-            .filter(|(_, g)| self.options.predicate.as_ref().is_none_or(|p| p.may_match(g)))
+            .filter(|(_, g)| {
+                self.options
+                    .predicate
+                    .as_ref()
+                    .is_none_or(|p| p.may_match(g))
+            })
             .map(|(i, _)| i)
             .collect();
         if groups.is_empty() {

@@ -4,11 +4,13 @@
 //! reducer knows whom to fetch from and a lost worker's outputs are
 //! recomputed.
 
-use super::launch::LocalWorkers;
-use super::net::{FrameReceiver, Listener, NetConfig, Peer, Role};
 use super::fetch::send_reply;
+use super::launch::LocalWorkers;
 use super::net::FrameSender;
-use super::protocol::{Launch, Outcome, ShuffleInput, TaskDone, ToDriver, ToWorker, Upstream, WireTask};
+use super::net::{FrameReceiver, Listener, NetConfig, Peer, Role};
+use super::protocol::{
+    Launch, Outcome, ShuffleInput, TaskDone, ToDriver, ToWorker, Upstream, WireTask,
+};
 use crate::action::PartResult;
 use crate::error::{Error, Result};
 use crate::node::Shared;
@@ -251,9 +253,10 @@ impl Cluster {
     }
 
     fn worker_name(&self, id: u64) -> String {
-        lock(&self.workers)
-            .get(&id)
-            .map_or_else(|| format!("worker {id}"), |w| format!("worker {}", w.peer.remote()))
+        lock(&self.workers).get(&id).map_or_else(
+            || format!("worker {id}"),
+            |w| format!("worker {}", w.peer.remote()),
+        )
     }
 
     /// Gives pending tasks to workers with free slots, preferring a worker
@@ -324,7 +327,10 @@ impl Cluster {
                 })
                 .collect();
             if !partitions.is_empty() {
-                commands.extend(job.scheduler.handle(Event::OutputsLost { stage, partitions }));
+                commands.extend(
+                    job.scheduler
+                        .handle(Event::OutputsLost { stage, partitions }),
+                );
             }
         }
         let orphans: Vec<TaskId> = job
@@ -434,7 +440,10 @@ impl<'p> JobRun<'p> {
                         .unwrap_or_default(),
                     maps: self.locations[p]
                         .iter()
-                        .map(|w| w.and_then(|w| workers.get(&w)).map_or(nowhere, |w| w.blocks_at))
+                        .map(|w| {
+                            w.and_then(|w| workers.get(&w))
+                                .map_or(nowhere, |w| w.blocks_at)
+                        })
                         .collect(),
                 }),
                 StageKind::Result => None,
@@ -443,7 +452,13 @@ impl<'p> JobRun<'p> {
     }
 
     /// Applies a worker's report of a task.
-    fn report(&mut self, worker: u64, done: TaskDone, payload: Vec<u8>, name: &str) -> Vec<Command> {
+    fn report(
+        &mut self,
+        worker: u64,
+        done: TaskDone,
+        payload: Vec<u8>,
+        name: &str,
+    ) -> Vec<Command> {
         let task = TaskId::from(done.task);
         self.running.remove(&task);
         let event = match done.outcome {
@@ -542,13 +557,14 @@ impl<'p> JobRun<'p> {
             .map(|s| s.take().unwrap_or_else(|| Box::new(())))
             .collect();
         // Finalizing may run user code (a sort key's `Ord`).
-        let summary = catch_unwind(AssertUnwindSafe(|| dep.finalize(parts))).map_err(|payload| {
-            Error::Plan(format!(
-                "job `{}` failed: finishing stage {stage} on the driver {}",
-                self.plan.desc.job,
-                panic_message(payload.as_ref())
-            ))
-        })?;
+        let summary =
+            catch_unwind(AssertUnwindSafe(|| dep.finalize(parts))).map_err(|payload| {
+                Error::Plan(format!(
+                    "job `{}` failed: finishing stage {stage} on the driver {}",
+                    self.plan.desc.job,
+                    panic_message(payload.as_ref())
+                ))
+            })?;
         let bytes = dep.encode_summary(&summary)?;
         self.finalized[stage] = Some((summary, bytes));
         Ok(())
@@ -663,9 +679,14 @@ async fn serve_upstream(
     match back.recv::<Upstream>().await {
         Ok(Some(Upstream::Report(done))) => read_report(done, back, worker, notes).await,
         Ok(Some(Upstream::Persisted { id, partition })) => {
-            let block = tokio::task::spawn_blocking(move || crate::persist::encoded_block(id, partition))
-                .await
-                .unwrap_or_else(|e| Err(Error::Plan(format!("encoding a persisted partition failed: {e}"))));
+            let block =
+                tokio::task::spawn_blocking(move || crate::persist::encoded_block(id, partition))
+                    .await
+                    .unwrap_or_else(|e| {
+                        Err(Error::Plan(format!(
+                            "encoding a persisted partition failed: {e}"
+                        )))
+                    });
             send_reply(&mut out, block).await;
         }
         Ok(None) => {}
@@ -674,7 +695,12 @@ async fn serve_upstream(
 }
 
 /// Reads one task report's payload (after its header) and passes it on.
-async fn read_report(done: TaskDone, mut back: FrameReceiver, worker: u64, notes: mpsc::Sender<Note>) {
+async fn read_report(
+    done: TaskDone,
+    mut back: FrameReceiver,
+    worker: u64,
+    notes: mpsc::Sender<Note>,
+) {
     let len = match done.outcome {
         Outcome::Map { len } | Outcome::Result { len } => len,
         _ => 0,

@@ -66,7 +66,8 @@ fn resolve(addr: &str) -> Result<SocketAddr> {
         .ok_or_else(|| bad("it resolves to no address".into()))
 }
 
-const USAGE: &str = "usage: worker --join HOST:PORT [--slots N] [--secret S | --secret-file PATH] [--bind IP:PORT]
+const USAGE: &str =
+    "usage: worker --join HOST:PORT [--slots N] [--secret S | --secret-file PATH] [--bind IP:PORT]
 
 Joins the barks driver at HOST:PORT (a driver started with --master quic://HOST:PORT)
 and runs its tasks until the driver exits. The cluster secret comes from --secret,
@@ -129,7 +130,10 @@ fn parse_and_run(args: Vec<String>) -> Result<()> {
             "--secret-file" => secret_file = Some(PathBuf::from(value()?)),
             "--bind" => {
                 let v = value()?;
-                bind = Some(v.parse::<SocketAddr>().map_err(|e| usage(format!("--bind `{v}`: {e}")))?)
+                bind = Some(
+                    v.parse::<SocketAddr>()
+                        .map_err(|e| usage(format!("--bind `{v}`: {e}")))?,
+                )
             }
             other => return Err(usage(format!("unknown argument `{other}`"))),
         }

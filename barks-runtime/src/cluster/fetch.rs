@@ -118,7 +118,12 @@ pub(crate) struct RemoteShuffles {
 }
 
 impl RemoteShuffles {
-    pub fn new(run: u64, plan: Arc<Plan>, inputs: Vec<ShuffleInput>, fetcher: Arc<Fetcher>) -> Self {
+    pub fn new(
+        run: u64,
+        plan: Arc<Plan>,
+        inputs: Vec<ShuffleInput>,
+        fetcher: Arc<Fetcher>,
+    ) -> Self {
         RemoteShuffles {
             run,
             plan,
@@ -134,7 +139,9 @@ impl ShuffleSource for RemoteShuffles {
             .inputs
             .iter()
             .find(|i| i.shuffle == shuffle)
-            .ok_or_else(|| Error::Plan(format!("the task was given no input for shuffle {shuffle}")))?;
+            .ok_or_else(|| {
+                Error::Plan(format!("the task was given no input for shuffle {shuffle}"))
+            })?;
         let (_, dep) = self
             .plan
             .shuffle_stage(shuffle)
@@ -187,7 +194,11 @@ impl ShuffleSource for RemoteShuffles {
 pub(crate) async fn serve_blocks(listener: Listener, store: Arc<BlockStore>) {
     while let Some(peer) = listener.accept().await {
         if peer.role() != Role::ShuffleFetch {
-            log::warn!("{} connected to a block server as a {}; closing", peer.remote(), peer.role());
+            log::warn!(
+                "{} connected to a block server as a {}; closing",
+                peer.remote(),
+                peer.role()
+            );
             peer.close("this address serves shuffle blocks only");
             continue;
         }
@@ -210,7 +221,11 @@ async fn serve_fetch(mut out: FrameSender, mut back: FrameReceiver, store: Arc<B
         }
     };
     let encoded = tokio::task::spawn_blocking(move || {
-        store.encode((request.run, request.shuffle, request.map), request.reduce, &request.summary)
+        store.encode(
+            (request.run, request.shuffle, request.map),
+            request.reduce,
+            &request.summary,
+        )
     })
     .await
     .unwrap_or_else(|e| Err(Error::Plan(format!("encoding a block failed: {e}"))));
@@ -222,12 +237,20 @@ pub(crate) async fn send_reply(out: &mut FrameSender, block: Result<Vec<u8>>) {
     let sent = async {
         match block {
             Ok(bytes) => {
-                out.send(&FetchReply::Block { len: bytes.len() as u64 }).await?;
+                out.send(&FetchReply::Block {
+                    len: bytes.len() as u64,
+                })
+                .await?;
                 for chunk in bytes.chunks(CHUNK) {
                     out.send_bytes(chunk).await?;
                 }
             }
-            Err(e) => out.send(&FetchReply::Missing { message: e.to_string() }).await?,
+            Err(e) => {
+                out.send(&FetchReply::Missing {
+                    message: e.to_string(),
+                })
+                .await?
+            }
         }
         out.finish().await
     }

@@ -21,7 +21,12 @@ pub struct LocalWorkers {
 impl LocalWorkers {
     /// Starts `workers` processes of this binary that join `driver` with
     /// `slots` slots each.
-    pub(crate) fn spawn(workers: usize, slots: usize, driver: SocketAddr, secret: &Secret) -> Result<Self> {
+    pub(crate) fn spawn(
+        workers: usize,
+        slots: usize,
+        driver: SocketAddr,
+        secret: &Secret,
+    ) -> Result<Self> {
         let exe = std::env::current_exe().map_err(|e| Error::io("<current executable>", e))?;
         let mut children = Vec::with_capacity(workers);
         for _ in 0..workers {
@@ -34,7 +39,11 @@ impl LocalWorkers {
                 .stdout(Stdio::null())
                 .stderr(Stdio::inherit());
             die_with_parent(&mut command);
-            children.push(command.spawn().map_err(|e| Error::io(&exe, format!("cannot start a worker process: {e}")))?);
+            children.push(
+                command
+                    .spawn()
+                    .map_err(|e| Error::io(&exe, format!("cannot start a worker process: {e}")))?,
+            );
         }
         Ok(LocalWorkers {
             children: Mutex::new(children),

@@ -49,7 +49,8 @@ struct Worker {
 /// Runs a worker until its driver goes away or sends `Shutdown`.
 pub fn run_worker(options: WorkerOptions) -> Result<()> {
     super::logging::init();
-    let runtime = Runtime::new().map_err(|e| net_error(None, format!("cannot start tokio: {e}")))?;
+    let runtime =
+        Runtime::new().map_err(|e| net_error(None, format!("cannot start tokio: {e}")))?;
     let config = Arc::new(NetConfig::new(options.secret.clone(), build_fingerprint()));
     let store = Arc::new(BlockStore::default());
     let bind = match options.bind {
@@ -77,7 +78,10 @@ pub fn run_worker(options: WorkerOptions) -> Result<()> {
         other => {
             return Err(net_error(
                 Some(options.join),
-                format!("the driver at {} did not welcome this worker: {other:?}", options.join),
+                format!(
+                    "the driver at {} did not welcome this worker: {other:?}",
+                    options.join
+                ),
             ));
         }
     }
@@ -102,7 +106,12 @@ pub fn run_worker(options: WorkerOptions) -> Result<()> {
     let worker = Arc::new(Worker {
         handle: runtime.handle().clone(),
         driver: driver.clone(),
-        fetcher: Arc::new(Fetcher::new(config, runtime.handle().clone(), blocks_at, store.clone())),
+        fetcher: Arc::new(Fetcher::new(
+            config,
+            runtime.handle().clone(),
+            blocks_at,
+            store.clone(),
+        )),
         store,
         descs: Mutex::default(),
     });
@@ -139,7 +148,10 @@ pub fn run_worker(options: WorkerOptions) -> Result<()> {
             }
             Ok(Some(ToWorker::Welcome { .. })) => {}
             Ok(None) => {
-                log::info!("the driver at {} closed the connection; stopping", options.join);
+                log::info!(
+                    "the driver at {} closed the connection; stopping",
+                    options.join
+                );
                 return Ok(());
             }
             Err(e) => {
@@ -229,13 +241,25 @@ impl Worker {
                     return failed(format!("stage {stage} of the plan is not a map stage"));
                 };
                 let summary = dep.encode_summary_part(output.summary.as_ref());
-                self.store.put((run, dep.id(), partition), output.data, dep.clone());
-                summary.map(|bytes| (Outcome::Map { len: bytes.len() as u64 }, bytes))
+                self.store
+                    .put((run, dep.id(), partition), output.data, dep.clone());
+                summary.map(|bytes| {
+                    (
+                        Outcome::Map {
+                            len: bytes.len() as u64,
+                        },
+                        bytes,
+                    )
+                })
             }
-            Ok(TaskOutput::Result(result)) => plan
-                .action
-                .encode_result(&result)
-                .map(|bytes| (Outcome::Result { len: bytes.len() as u64 }, bytes)),
+            Ok(TaskOutput::Result(result)) => plan.action.encode_result(&result).map(|bytes| {
+                (
+                    Outcome::Result {
+                        len: bytes.len() as u64,
+                    },
+                    bytes,
+                )
+            }),
             Err(TaskFailure::Failed(message)) => Ok((Outcome::Failed { message }, Vec::new())),
             Err(TaskFailure::FetchFailed {
                 shuffle,

@@ -1,9 +1,9 @@
 //! Hash (or function) partitioned shuffle of key-value records.
 
 use super::{ReduceSide, reduce_side_node};
-use crate::dataset::Dataset;
 use crate::codec::{decode, encode};
 use crate::data::Data;
+use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::node::{AnyNode, BoxIter, MapOutput, Node, Shared, ShuffleDep, TaskContext, downcast};
 use std::any::Any;

@@ -2,9 +2,9 @@
 //! global index of its first record: the basis of `zip_with_index`.
 
 use super::{ReduceSide, reduce_side_node};
-use crate::dataset::Dataset;
 use crate::codec::{decode, encode, encode_any, encode_shared};
 use crate::data::Data;
+use crate::dataset::Dataset;
 use crate::error::Result;
 use crate::node::{AnyNode, BoxIter, MapOutput, Node, Shared, ShuffleDep, TaskContext, downcast};
 use std::any::Any;
@@ -42,7 +42,10 @@ impl<T: Data> ShuffleDep for Materialize<T> {
         reduce..reduce + 1
     }
     fn encode_block(&self, data: &Shared, _: &Shared, _: usize) -> Result<Vec<u8>> {
-        encode(downcast::<Vec<T>>(data, "materialized partition")?.as_ref(), "shuffle block")
+        encode(
+            downcast::<Vec<T>>(data, "materialized partition")?.as_ref(),
+            "shuffle block",
+        )
     }
     fn decode_block(&self, bytes: &[u8], _: usize) -> Result<Shared> {
         Ok(Arc::new(decode::<Vec<T>>(bytes, "shuffle block")?))
@@ -81,9 +84,7 @@ impl<T: Clone + Send + Sync + 'static> Node<(T, u64)> for Indexed<T> {
 }
 
 /// Pairs every record with its global index (partition order, then position).
-pub(crate) fn zip_with_index<T: Data>(
-    parent: &Dataset<T>,
-) -> Dataset<(T, u64)> {
+pub(crate) fn zip_with_index<T: Data>(parent: &Dataset<T>) -> Dataset<(T, u64)> {
     let partitions = parent.num_partitions();
     let dep = Arc::new(Materialize {
         id: crate::build::next_id(),

@@ -8,9 +8,9 @@
 //! sorted runs is a merge).
 
 use super::{ReduceSide, reduce_side_node};
-use crate::dataset::Dataset;
 use crate::codec::{decode, encode, encode_any, encode_shared};
 use crate::data::Data;
+use crate::dataset::Dataset;
 use crate::error::Result;
 use crate::node::{AnyNode, BoxIter, MapOutput, Node, Shared, ShuffleDep, TaskContext, downcast};
 use std::any::Any;

@@ -63,7 +63,9 @@ fn main() -> ExitCode {
         let record_bytes = 1024;
         let records = mb * 1024 * 1024 / record_bytes as u64;
         let l = best_of(3, || local.run_job(shuffle_bytes(records, record_bytes, 8)))?;
-        let c = best_of(3, || cluster.run_job(shuffle_bytes(records, record_bytes, 8)))?;
+        let c = best_of(3, || {
+            cluster.run_job(shuffle_bytes(records, record_bytes, 8))
+        })?;
         println!(
             "| repartition of {mb} MB (1 KiB records, 8 partitions) | {:.2} s ({:.0} MB/s) | {:.2} s ({:.0} MB/s) |",
             l,

@@ -94,8 +94,15 @@ fn convert_with(ctx: &Context, mode: &str, input: &str, output: &str) -> barks::
     let (input, output) = (input.to_string(), output.to_string());
     Ok(match mode {
         "drop" => {
-            ctx.run_job(convert(input.clone(), output.clone(), BadRecordMode::DropMalformed))?;
-            format!("wrote {output}, dropped {} malformed rows", dropped_records(&input))
+            ctx.run_job(convert(
+                input.clone(),
+                output.clone(),
+                BadRecordMode::DropMalformed,
+            ))?;
+            format!(
+                "wrote {output}, dropped {} malformed rows",
+                dropped_records(&input)
+            )
         }
         "permissive" => {
             ctx.run_job(convert_permissive(input, output.clone()))?;
@@ -121,12 +128,16 @@ fn main() -> ExitCode {
         }
         match (args.get("input"), args.get("output")) {
             (Some(input), Some(output)) => {
-                println!("{}", convert_with(&ctx, mode.unwrap_or("failfast"), input, output)?);
+                println!(
+                    "{}",
+                    convert_with(&ctx, mode.unwrap_or("failfast"), input, output)?
+                );
             }
             (None, None) => {
                 // The embedded demo: every mode (or the one asked for) on a
                 // small CSV with three bad rows.
-                let dir = std::env::temp_dir().join(format!("csv_to_parquet-{}", std::process::id()));
+                let dir =
+                    std::env::temp_dir().join(format!("csv_to_parquet-{}", std::process::id()));
                 std::fs::create_dir_all(&dir)?;
                 let input = dir.join("trades.csv");
                 std::fs::write(&input, EMBEDDED)?;
@@ -134,7 +145,12 @@ fn main() -> ExitCode {
                 for m in modes {
                     let output = dir.join(format!("trades-{m}.parquet"));
                     let _ = std::fs::remove_dir_all(&output);
-                    match convert_with(&ctx, m, &input.display().to_string(), &output.display().to_string()) {
+                    match convert_with(
+                        &ctx,
+                        m,
+                        &input.display().to_string(),
+                        &output.display().to_string(),
+                    ) {
                         Ok(done) => println!("{m}: {done}"),
                         Err(e) => println!("{m}: the job failed: {e}"),
                     }
