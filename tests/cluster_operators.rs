@@ -14,12 +14,15 @@
 //! sorts, `take`, `take_ordered`, `top`, `first`) they are compared exactly.
 
 use barks::prelude::*;
+use common::{pairs, values};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Debug;
 use std::path::{Path, PathBuf};
+
+mod common;
 
 // ---- harness ---------------------------------------------------------------
 
@@ -130,32 +133,10 @@ fn model<N: PartialEq + Debug>(got: &N, expected: &N) -> CaseResult {
     same(&format!("{} vs the model", MASTERS[0]), got, expected)
 }
 
-/// A fresh directory under the system temp dir, removed on drop; the
-/// workers run on this machine, so they see it too.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let dir =
-            std::env::temp_dir().join(format!("barks-cluster-ops-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    /// The path of `name` inside, as a job argument.
-    fn arg(&self, name: &str) -> String {
-        self.0.join(name).to_str().unwrap().to_string()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// The path of `name` inside `dir`, as a job argument (the workers run on
+/// this machine, so they see it too).
+fn arg(dir: &Path, name: &str) -> String {
+    dir.join(name).to_str().unwrap().to_string()
 }
 
 // ---- strategies --------------------------------------------------------------
@@ -163,26 +144,6 @@ impl Drop for TempDir {
 /// Partition counts, often more than there are records.
 fn parts() -> impl Strategy<Value = usize> {
     1usize..=12
-}
-
-/// Small values with many duplicates; often empty or shorter than `parts`.
-fn values() -> impl Strategy<Value = Vec<i32>> {
-    prop_oneof![
-        1 => Just(Vec::new()),
-        2 => vec(-20i32..20, 0..8),
-        4 => vec(-20i32..20, 0..80),
-    ]
-}
-
-/// Key-value records: uniform keys, or 80% of the records on key 0.
-fn pairs() -> impl Strategy<Value = Vec<(u8, i32)>> {
-    let uniform = vec((0u8..10, -50i32..50), 0..80);
-    let skewed = vec(
-        (prop::bool::weighted(0.8), 0u8..10, -50i32..50)
-            .prop_map(|(hot, k, v)| (if hot { 0 } else { k }, v)),
-        0..80,
-    );
-    prop_oneof![1 => Just(Vec::new()), 3 => uniform, 3 => skewed]
 }
 
 // ---- helpers shared by jobs and models -------------------------------------
@@ -895,24 +856,25 @@ fn key_actions_and_side_effects_match_the_model() {
     check((values(), parts()), |(data, p)| {
         // Each master writes into its own directory, read back here.
         for (master, ctx) in &masters.0 {
-            let tmp = TempDir::new();
-            std::fs::create_dir(tmp.0.join("each")).unwrap();
+            let tmp = tempfile::tempdir().unwrap();
+            let tmp = tmp.path();
+            std::fs::create_dir(tmp.join("each")).unwrap();
             let fail = |e: barks::Error| TestCaseError::fail(format!("{master}: {e}"));
-            ctx.run_job(write_each_partition(data.clone(), p, tmp.arg("each")))
+            ctx.run_job(write_each_partition(data.clone(), p, arg(tmp, "each")))
                 .map_err(fail)?;
-            ctx.run_job(append_each(data.clone(), p, tmp.arg("appended")))
+            ctx.run_job(append_each(data.clone(), p, arg(tmp, "appended")))
                 .map_err(fail)?;
-            ctx.run_job(save_text(data.clone(), p, tmp.arg("saved")))
+            ctx.run_job(save_text(data.clone(), p, arg(tmp, "saved")))
                 .map_err(fail)?;
             let what = |op: &str| format!("{master} {op} vs the model");
             same(
                 &what("for_each_partition"),
-                &read_parts(&tmp.0.join("each")),
+                &read_parts(&tmp.join("each")),
                 &slices(&data, p),
             )?;
-            let appended = sorted(read_lines(&tmp.0.join("appended")));
+            let appended = sorted(read_lines(&tmp.join("appended")));
             same(&what("for_each"), &appended, &sorted(data.clone()))?;
-            let saved = tmp.0.join("saved");
+            let saved = tmp.join("saved");
             prop_assert!(
                 saved.join("_SUCCESS").exists(),
                 "{}: no _SUCCESS marker",

@@ -9,11 +9,14 @@
 //! `first`) they are compared exactly.
 
 use barks::runtime::{Context, Dataset, Output, parallelize, persisted, range};
+use common::{pairs, values};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+
+mod common;
 
 /// Runs a pipeline on `local[threads]`, panicking on a job error.
 fn run<R: 'static>(threads: usize, pipeline: impl FnOnce() -> Output<R>) -> R {
@@ -40,26 +43,6 @@ fn threads() -> impl Strategy<Value = usize> {
 /// Partition counts, often more than there are records.
 fn parts() -> impl Strategy<Value = usize> {
     1usize..=16
-}
-
-/// Small values with many duplicates; often empty or shorter than `parts`.
-fn values() -> impl Strategy<Value = Vec<i32>> {
-    prop_oneof![
-        1 => Just(Vec::new()),
-        2 => vec(-20i32..20, 0..8),
-        4 => vec(-20i32..20, 0..80),
-    ]
-}
-
-/// Key-value records: uniform keys, or 80% of the records on key 0.
-fn pairs() -> impl Strategy<Value = Vec<(u8, i32)>> {
-    let uniform = vec((0u8..10, -50i32..50), 0..80);
-    let skewed = vec(
-        (prop::bool::weighted(0.8), 0u8..10, -50i32..50)
-            .prop_map(|(hot, k, v)| (if hot { 0 } else { k }, v)),
-        0..80,
-    );
-    prop_oneof![1 => Just(Vec::new()), 3 => uniform, 3 => skewed]
 }
 
 /// The model of grouping: key -> its values, sorted.

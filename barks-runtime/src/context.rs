@@ -157,7 +157,6 @@ impl Context {
     /// The master from `--master M` (or `--master=M`) on the command line,
     /// else from `BARKS_MASTER`, else `local[*]`.
     pub fn from_env() -> Result<Context> {
-        keep_constructor();
         let mut args = std::env::args().skip(1);
         let mut flag = None;
         while let Some(arg) = args.next() {

@@ -166,7 +166,7 @@ impl Cluster {
 
     /// Runs `plan` on the workers.
     pub fn run(&self, plan: &Plan, max_attempts: u32) -> Result<Box<dyn Any + Send>> {
-        if super::super::job::find_job(&plan.desc.job).is_err() {
+        if crate::job::find_job(&plan.desc.job).is_err() {
             return Err(Error::Plan(format!(
                 "job `{}` cannot run on a cluster: workers rebuild a job's plan from their registry, so define it with #[barks::job] (a pipeline built from a closure runs only on a local master)",
                 plan.desc.job

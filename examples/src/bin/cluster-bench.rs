@@ -54,7 +54,7 @@ fn main() -> ExitCode {
         let l = best_of(3, || local.run_job(empty_tasks(tasks)))?;
         let c = best_of(3, || cluster.run_job(empty_tasks(tasks)))?;
         println!(
-            "| empty job of {tasks} tasks | {:.3} s ({:.0} µs/task) | {:.3} s ({:.0} µs/task) |",
+            "| empty job of {tasks} tasks | {:.4} s ({:.1} µs/task) | {:.4} s ({:.1} µs/task) |",
             l,
             l * 1e6 / tasks as f64,
             c,
