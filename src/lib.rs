@@ -65,6 +65,7 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use barks_runtime::data::{ArgCodec, arg_codec};
+    pub use barks_runtime::fuse;
     pub use barks_runtime::job::{ArgDecoder, ArgEncoder, JOBS, JobDef, build_plan, check_output};
     pub use barks_runtime::plan::Plan;
     pub use linkme;

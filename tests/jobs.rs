@@ -137,3 +137,57 @@ fn the_master_comes_from_code_and_is_validated() {
         assert!(err.contains(bad), "the error names the master: {err}");
     }
 }
+
+/// Every fusable operator in one run (so `pipeline!` fuses them into one
+/// node), then a run of filters only on hash-partitioned data (which must
+/// keep the partitioning the second `reduce_by_key` relies on).
+#[barks::job]
+fn fused_chain(data: Vec<i32>, parts: usize) -> Vec<(i32, (i64, usize))> {
+    pipeline! {
+        let values = parallelize(data, parts);
+        let keyed = values
+            .flat_map(|x: i32| vec![x, x / 3])
+            .filter(|x| *x % 5 != 0)
+            .filter_map(|x| (x > -40).then_some(i64::from(x) * 2))
+            .map(|x| x + 1)
+            .key_by(|x| (x % 7) as i32)
+            .map(|(k, x)| (k, (x, 1usize)))
+            .reduce_by_key(|a, b| (a.0 + b.0, a.1 + b.1));
+        let kept = keyed
+            .filter(|(k, _)| *k != 3)
+            .filter(|(_, (_, n))| *n > 1)
+            .reduce_by_key(|a, b| (a.0 + b.0, a.1 + b.1));
+        kept.collect()
+    }
+}
+
+/// The same chain, sequentially.
+fn fused_chain_model(data: &[i32]) -> Vec<(i32, (i64, usize))> {
+    let mut sums: BTreeMap<i32, (i64, usize)> = BTreeMap::new();
+    for x in data.iter().flat_map(|&x| [x, x / 3]) {
+        if x % 5 == 0 || x <= -40 {
+            continue;
+        }
+        let x = i64::from(x) * 2 + 1;
+        let slot = sums.entry((x % 7) as i32).or_default();
+        slot.0 += x;
+        slot.1 += 1;
+    }
+    sums.into_iter()
+        .filter(|(k, (_, n))| *k != 3 && *n > 1)
+        .collect()
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn fused_narrow_runs_match_a_sequential_model(
+        data in proptest::collection::vec(-100i32..100, 0..200),
+        parts in 1usize..=16,
+    ) {
+        let mut got = fused_chain(data.clone(), parts).run_on("local[3]").unwrap();
+        got.sort();
+        proptest::prop_assert_eq!(got, fused_chain_model(&data));
+    }
+}

@@ -28,6 +28,10 @@ pub struct Split {
 /// Cuts `files` into at least `min_partitions` ranges of at most
 /// `max_split` bytes (e.g. [`MAX_SPLIT`]); a file for which `splittable` is
 /// false becomes one range whatever its size. Empty files yield no range.
+///
+/// The ranges of splittable files have about equal sizes, and their number
+/// is a multiple of `min_partitions` (the parallelism), so that no task
+/// slot is left with one more range than the others to finish alone.
 pub fn plan_splits(
     files: Vec<FileMeta>,
     min_partitions: usize,
@@ -35,9 +39,9 @@ pub fn plan_splits(
     splittable: impl Fn(&FileMeta) -> bool,
 ) -> Vec<Split> {
     let total: u64 = files.iter().map(|f| f.size).sum();
-    let goal = total
-        .div_ceil(min_partitions.max(1) as u64)
-        .clamp(1, max_split.max(1));
+    let slots = min_partitions.max(1) as u64;
+    let ranges = total.div_ceil(max_split.max(1)).div_ceil(slots) * slots;
+    let goal = total.div_ceil(ranges.max(1)).max(1);
     let mut splits = Vec::new();
     for meta in files {
         let len = meta.size;
@@ -182,6 +186,19 @@ mod tests {
         }
         assert!(splits.iter().all(|s| &*s.file != "b"));
         assert!(splits.len() >= 4);
+    }
+
+    #[test]
+    fn big_inputs_split_into_even_ranges_for_the_slots() {
+        // 105 MiB on 2 slots with 32 MiB at most: 4 ranges of ~26 MiB, not
+        // 32 + 32 + 41 (which leaves one slot working alone at the end).
+        let size = 105 << 20;
+        let splits = plan_splits(vec![meta("a", size)], 2, MAX_SPLIT, |_| true);
+        assert_eq!(splits.len(), 4);
+        let lens: Vec<u64> = splits.iter().map(|s| s.end - s.start).collect();
+        assert!(lens.iter().all(|&l| l <= MAX_SPLIT), "{lens:?}");
+        assert!(lens.iter().max().unwrap() - lens.iter().min().unwrap() <= 1);
+        assert_eq!(lens.iter().sum::<u64>(), size);
     }
 
     #[test]

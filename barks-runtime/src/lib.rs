@@ -13,6 +13,7 @@ pub mod context;
 pub mod data;
 pub mod dataset;
 pub mod error;
+pub mod fuse;
 pub mod hash;
 pub mod job;
 mod join;
