@@ -34,6 +34,9 @@ pub use barks_runtime::cluster::worker_main;
 /// The runtime, for what the facade does not re-export (plans, scheduler).
 pub use barks_runtime as runtime;
 
+/// Task counters: values recorded inside tasks, read on the driver.
+pub use barks_runtime::counters;
+
 /// Sources and sinks.
 pub use barks_io as io;
 

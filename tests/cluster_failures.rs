@@ -12,6 +12,9 @@ use barks::runtime::cluster::{WorkerOptions, run_worker};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::mpsc;
+#[path = "common/bounded.rs"]
+mod bounded;
+use bounded::bounded;
 use std::time::Duration;
 
 /// Values per key, key = i % keys: a shuffle-heavy job that is slow enough
@@ -37,16 +40,6 @@ fn model_sums(n: u64, keys: u64) -> Vec<(u64, u64)> {
         *m.entry(i % keys).or_insert(0) += i;
     }
     m.into_iter().collect()
-}
-
-/// Runs `f` in another thread; fails the test if it takes over 120 s.
-fn bounded<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(Duration::from_secs(120))
-        .expect("the job neither finished nor failed within 120 seconds")
 }
 
 fn quick_loss_detection() {

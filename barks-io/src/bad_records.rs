@@ -11,20 +11,19 @@
 //!   [`BadRecord`] keeps the raw text (Spark's `_corrupt_record` column) with
 //!   its file, line and error.
 //!
-//! Dropped-record counts are kept per partition of the read, in the process
-//! that runs the tasks, and a re-read partition (a retried task, the same job
-//! run again) replaces its count rather than adding to it, so the count is
-//! exact however often a partition is read. They are complete in local mode;
-//! in a cluster each worker process holds the counts of the partitions it
-//! read (use the permissive form and count the `Err`s in the job when a
-//! cluster-wide count is needed).
+//! Dropped records are counted with the runtime's task
+//! [counters](barks_runtime::counters), one slot per partition of the read:
+//! a partition's count travels with its task's result to the driver (from a
+//! cluster worker too), a failed attempt's count is discarded, and a
+//! partition read again (a retried task, a stage recomputed after a worker
+//! was lost) replaces its count rather than adding to it. So
+//! [`dropped_records`] is exact, in local mode and on a cluster, for the
+//! last job run that read the path in `DropMalformed` mode (building that
+//! job resets the count).
 
-use barks_runtime::{BoxIter, Error, ErrorSink};
+use barks_runtime::{BoxIter, Error, ErrorSink, counters};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock, Mutex};
 
 /// What a typed source does with a record it cannot parse (see the module
 /// docs; the permissive mode is a separate source function because it
@@ -85,9 +84,9 @@ pub(crate) trait Outcome<T>: Send + Sync + 'static {
 impl<T: Send + 'static> Outcome<T> for BadRecordMode {
     type Item = T;
 
-    fn prepare(&self, path: &str, partitions: usize) {
+    fn prepare(&self, path: &str, _: usize) {
         if *self == BadRecordMode::DropMalformed {
-            register_drops(path, partitions);
+            counters::reset(&drop_counter(path));
         }
     }
 
@@ -98,7 +97,7 @@ impl<T: Send + 'static> Outcome<T> for BadRecordMode {
         path: &str,
         partition: usize,
     ) -> BoxIter<T> {
-        apply_mode(records, *self, errors, DropSlot::open(path, partition))
+        apply_mode(records, *self, errors, path, partition)
     }
 }
 
@@ -121,13 +120,14 @@ impl<T: Send + 'static> Outcome<T> for Permissive {
     }
 }
 
-/// The records of one partition, each parsed or not, turned into the rows
-/// `mode` keeps.
+/// The records of partition `partition` of a read of `path`, each parsed
+/// or not, turned into the rows `mode` keeps.
 fn apply_mode<T: Send + 'static>(
     records: BoxIter<Result<T, BadRecord>>,
     mode: BadRecordMode,
     errors: ErrorSink,
-    counter: DropSlot,
+    path: &str,
+    partition: usize,
 ) -> BoxIter<T> {
     match mode {
         BadRecordMode::FailFast => Box::new(records.map_while(move |r| match r {
@@ -137,78 +137,113 @@ fn apply_mode<T: Send + 'static>(
                 None
             }
         })),
-        BadRecordMode::DropMalformed => Box::new(records.filter_map(move |r| match r {
-            Ok(row) => Some(row),
-            Err(_) => {
-                counter.add_one();
-                None
-            }
-        })),
+        BadRecordMode::DropMalformed => {
+            let mut dropped = DropSlot::open(path, partition);
+            Box::new(records.filter_map(move |r| match r {
+                Ok(row) => Some(row),
+                Err(_) => {
+                    dropped.add_one();
+                    None
+                }
+            }))
+        }
     }
 }
 
-type Counts = HashMap<String, Arc<Vec<AtomicU64>>>;
-
-static DROPPED: LazyLock<Mutex<Counts>> = LazyLock::new(|| Mutex::new(HashMap::new()));
-
-/// Creates (or resets) the per-partition drop counts of a read of `path`
-/// in `partitions` partitions.
-fn register_drops(path: &str, partitions: usize) {
-    let slots = (0..partitions).map(|_| Default::default()).collect();
-    DROPPED
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(path.to_string(), Arc::new(slots));
+/// The name of the task counter holding the drop counts of reads of `path`.
+fn drop_counter(path: &str) -> String {
+    format!("barks-io dropped records: {path}")
 }
 
-/// The counter of one partition of a read, reset to zero when it is opened.
-struct DropSlot(Option<(Arc<Vec<AtomicU64>>, usize)>);
+/// The drop count of one partition of a read, in the running task's
+/// counters. It records the partition's count so far (rather than adding
+/// one per record), so a task that reads the same partition twice (a
+/// `cartesian` of a dataset with itself) still counts it once.
+struct DropSlot {
+    counter: String,
+    partition: u64,
+    dropped: u64,
+}
 
 impl DropSlot {
+    /// Opens the count at zero: a partition that drops nothing still
+    /// replaces what an earlier read of it counted.
     fn open(path: &str, partition: usize) -> DropSlot {
-        let all = DROPPED.lock().unwrap_or_else(|e| e.into_inner());
-        let slots = all.get(path).filter(|s| partition < s.len()).cloned();
-        if let Some(s) = &slots {
-            s[partition].store(0, Ordering::Relaxed);
-        }
-        DropSlot(slots.map(|s| (s, partition)))
+        let slot = DropSlot {
+            counter: drop_counter(path),
+            partition: partition as u64,
+            dropped: 0,
+        };
+        counters::set(&slot.counter, slot.partition, 0);
+        slot
     }
 
-    fn add_one(&self) {
-        if let Some((slots, i)) = &self.0 {
-            slots[*i].fetch_add(1, Ordering::Relaxed);
-        }
+    fn add_one(&mut self) {
+        self.dropped += 1;
+        counters::set(&self.counter, self.partition, self.dropped);
     }
 }
 
-/// How many malformed records the last `BadRecordMode::DropMalformed` read
-/// of `path` (spelled as it was given to the source) dropped, in the
-/// partitions this process read (see the module docs).
+/// How many malformed records the last job run that read `path` (spelled as
+/// it was given to the source) in `BadRecordMode::DropMalformed` mode
+/// dropped, over all its partitions (see the module docs).
 pub fn dropped_records(path: &str) -> u64 {
-    DROPPED
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(path)
-        .map_or(0, |slots| {
-            slots.iter().map(|s| s.load(Ordering::Relaxed)).sum()
-        })
+    counters::total(&drop_counter(path))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{CsvOptions, csv_file};
+    use barks_runtime::Context;
+
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    struct Row {
+        id: u32,
+        name: String,
+    }
+
+    /// Reads `path` in `mode` in `partitions` partitions on `local[3]`.
+    fn read(path: &str, mode: BadRecordMode, partitions: usize) -> Vec<Row> {
+        let options = CsvOptions::new().mode(mode).min_partitions(partitions);
+        Context::new("local[3]")
+            .unwrap()
+            .run(|| csv_file(path, options).collect())
+            .unwrap()
+    }
 
     #[test]
-    fn drop_counts_are_replaced_on_reread() {
-        register_drops("drop-test", 2);
-        for _ in 0..2 {
-            for partition in 0..2 {
-                let slot = DropSlot::open("drop-test", partition);
-                slot.add_one();
-                slot.add_one();
+    fn drop_counts_are_per_read_and_replaced_on_reread() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("drops.csv");
+        let mut text = String::from("id,name\n");
+        for i in 0..300u32 {
+            if i % 7 == 0 {
+                text.push_str(&format!("not-a-number-{i},x\n"));
+            } else {
+                text.push_str(&format!("{i},é{i}\n"));
             }
-            assert_eq!(dropped_records("drop-test"), 4);
         }
+        std::fs::write(&file, text).unwrap();
+        let path = file.display().to_string();
+        for partitions in [1, 4, 9] {
+            let rows = read(&path, BadRecordMode::DropMalformed, partitions);
+            let ids: Vec<u32> = rows.iter().map(|r| r.id).collect();
+            assert_eq!(ids, (0..300).filter(|i| i % 7 != 0).collect::<Vec<_>>());
+            assert!(rows.iter().all(|r| r.name == format!("é{}", r.id)));
+            assert_eq!(dropped_records(&path), 43, "{partitions} partitions");
+        }
+        // A FailFast read counts nothing and leaves the count alone...
+        let err = Context::new("local[2]")
+            .unwrap()
+            .run(|| csv_file::<Row>(&path, CsvOptions::new()).collect())
+            .unwrap_err();
+        assert!(err.to_string().contains("line 2"), "{err}");
+        assert_eq!(dropped_records(&path), 43);
+        // ...and a clean input read again counts zero.
+        std::fs::write(&file, "id,name\n1,a\n").unwrap();
+        assert_eq!(read(&path, BadRecordMode::DropMalformed, 2).len(), 1);
+        assert_eq!(dropped_records(&path), 0);
         assert_eq!(dropped_records("never-read"), 0);
     }
 }

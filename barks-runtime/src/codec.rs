@@ -13,6 +13,13 @@ pub(crate) fn encode<T: Serialize + ?Sized>(value: &T, what: &str) -> Result<Vec
     postcard::to_allocvec(value).map_err(|e| Error::Plan(format!("cannot encode {what}: {e}")))
 }
 
+/// The size of `value` encoded, computed without encoding it.
+pub(crate) fn encoded_len<T: Serialize + ?Sized>(value: &T, what: &str) -> Result<u64> {
+    postcard::experimental::serialized_size(value)
+        .map(|n| n as u64)
+        .map_err(|e| Error::Plan(format!("cannot encode {what}: {e}")))
+}
+
 /// Decodes a `T` that must take up all of `bytes`.
 pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
     match postcard::take_from_bytes::<T>(bytes) {

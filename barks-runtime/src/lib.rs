@@ -10,6 +10,7 @@ mod cache;
 pub mod cluster;
 mod codec;
 pub mod context;
+pub mod counters;
 pub mod data;
 pub mod dataset;
 pub mod error;

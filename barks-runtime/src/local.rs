@@ -2,6 +2,7 @@
 //! shuffle outputs stay in memory.
 
 use crate::action::PartResult;
+use crate::counters::{JobCounters, TaskCounters};
 use crate::error::{Error, Result};
 use crate::node::{Shared, ShuffleOutputs, ShuffleSource};
 use crate::plan::{Plan, StageKind};
@@ -47,17 +48,28 @@ impl ShuffleSource for MemoryShuffles {
     }
 }
 
-/// Runs `plan` on `threads` threads, giving each task `max_attempts` attempts.
+/// Runs `plan` on `threads` threads, giving each task `max_attempts` attempts,
+/// and publishes the counters its successful tasks recorded.
 pub(crate) fn run(plan: &Plan, threads: usize, max_attempts: u32) -> Result<Box<dyn Any + Send>> {
     plan.action.prepare()?;
-    let result = execute(plan, threads.max(1), max_attempts);
+    let mut counters = JobCounters::default();
+    let result = execute(plan, threads.max(1), max_attempts, &mut counters);
+    counters.publish();
     if result.is_err() {
         plan.action.abort();
     }
     result
 }
 
-fn execute(plan: &Plan, threads: usize, max_attempts: u32) -> Result<Box<dyn Any + Send>> {
+/// What a task thread reports: the task, how it ended, what it recorded.
+type Finished = (TaskId, Result<TaskOutput, TaskFailure>, TaskCounters);
+
+fn execute(
+    plan: &Plan,
+    threads: usize,
+    max_attempts: u32,
+    counters: &mut JobCounters,
+) -> Result<Box<dyn Any + Send>> {
     let stages = &plan.desc.stages;
     let shuffles = Arc::new(MemoryShuffles::default());
     let mut summaries: Vec<Vec<Option<Box<dyn Any + Send>>>> = stages
@@ -84,7 +96,7 @@ fn execute(plan: &Plan, threads: usize, max_attempts: u32) -> Result<Box<dyn Any
     let mut scheduler = Scheduler::new(stages, max_attempts);
     let (task_tx, task_rx) = mpsc::channel::<TaskId>();
     let task_rx = Mutex::new(task_rx);
-    let (event_tx, event_rx) = mpsc::channel::<(TaskId, Result<TaskOutput, TaskFailure>)>();
+    let (event_tx, event_rx) = mpsc::channel::<Finished>();
     // Set when the job is over, so queued tasks are skipped.
     let over = AtomicBool::new(false);
 
@@ -101,10 +113,8 @@ fn execute(plan: &Plan, threads: usize, max_attempts: u32) -> Result<Box<dyn Any
                         if over.load(Ordering::Relaxed) {
                             return;
                         }
-                        if event_tx
-                            .send((task, run_task(plan, task, shuffles.clone())))
-                            .is_err()
-                        {
+                        let (outcome, recorded) = run_task(plan, task, shuffles.clone());
+                        if event_tx.send((task, outcome, recorded)).is_err() {
                             return;
                         }
                     }
@@ -182,7 +192,7 @@ fn execute(plan: &Plan, threads: usize, max_attempts: u32) -> Result<Box<dyn Any
                     }
                 }
             }
-            let Ok((task, outcome)) = event_rx.recv() else {
+            let Ok((task, outcome, recorded)) = event_rx.recv() else {
                 return Err(Error::Plan(
                     "internal error: every task thread stopped".into(),
                 ));
@@ -196,10 +206,12 @@ fn execute(plan: &Plan, threads: usize, max_attempts: u32) -> Result<Box<dyn Any
                         }
                     }
                     summaries[task.stage][task.partition] = Some(out.summary);
+                    counters.merge(recorded);
                     Event::TaskSucceeded(task)
                 }
                 Ok(TaskOutput::Result(r)) => {
                     results[task.partition] = Some(r);
+                    counters.merge(recorded);
                     Event::TaskSucceeded(task)
                 }
                 // Memory shuffles cannot lose outputs: a fetch failure here is

@@ -155,6 +155,28 @@ pub(crate) trait ShuffleDep: Send + Sync {
     /// Encodes the finalized summary for the workers.
     fn encode_summary(&self, summary: &Shared) -> Result<Vec<u8>>;
     fn decode_summary(&self, bytes: &[u8]) -> Result<Shared>;
+
+    // ---- spilling to a worker's local disk (cluster mode) ----
+
+    /// The exact size of map output `data` once encoded for a spill file
+    /// (the total of [`encode_segments`](Self::encode_segments)), computed
+    /// without encoding it: what a worker's shuffle memory budget counts.
+    fn encoded_size(&self, data: &Shared) -> Result<u64>;
+    /// Encodes map output `data` for a spill file, as segments that do not
+    /// depend on the finalized summary and that each decode with
+    /// [`decode_block`](Self::decode_block).
+    fn encode_segments(&self, data: &Shared) -> Result<Vec<Vec<u8>>>;
+    /// The segment of a spilled map output that reduce partition `reduce`
+    /// reads.
+    fn segment_read(&self, _reduce: usize) -> usize {
+        0
+    }
+    /// Whether a segment is the very block its reduce partition fetches. If
+    /// not (a sort's blocks are cut by range bounds picked after the map
+    /// stage), the holder decodes the segment and encodes the block from it.
+    fn segment_is_block(&self) -> bool {
+        true
+    }
 }
 
 /// Downcasts a shared value that barks itself stored; a mismatch is a bug in

@@ -3,6 +3,7 @@
 //! message the job will report; nothing unwinds past here.
 
 use crate::action::PartResult;
+use crate::counters::{self, TaskCounters};
 use crate::error::Error;
 use crate::node::{MapOutput, ShuffleSource, TaskContext};
 use crate::plan::Plan;
@@ -60,24 +61,28 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
-/// Runs `task` of `plan`, reading shuffle outputs from `shuffles`.
+/// Runs `task` of `plan`, reading shuffle outputs from `shuffles`. Returns
+/// how it ended and the [counters](crate::counters) it recorded: none when
+/// it failed, since a failed attempt's values are discarded.
 pub(crate) fn run_task(
     plan: &Plan,
     task: TaskId,
     shuffles: Arc<dyn ShuffleSource>,
-) -> Result<TaskOutput, TaskFailure> {
+) -> (Result<TaskOutput, TaskFailure>, TaskCounters) {
     let tc = TaskContext::new(task.stage, task.partition, task.attempt, shuffles);
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
-        match plan
-            .shuffles
-            .get(task.stage)
-            .ok_or_else(|| Error::Plan(format!("the plan has no stage {}", task.stage)))?
-        {
-            Some(dep) => dep.run_map(task.partition, &tc).map(TaskOutput::Map),
-            None => plan.action.run(task.partition, &tc).map(TaskOutput::Result),
-        }
-    }));
-    match outcome {
+    let (outcome, counters) = counters::collect(|| {
+        catch_unwind(AssertUnwindSafe(|| {
+            match plan
+                .shuffles
+                .get(task.stage)
+                .ok_or_else(|| Error::Plan(format!("the plan has no stage {}", task.stage)))?
+            {
+                Some(dep) => dep.run_map(task.partition, &tc).map(TaskOutput::Map),
+                None => plan.action.run(task.partition, &tc).map(TaskOutput::Result),
+            }
+        }))
+    });
+    let done = match outcome {
         Ok(Ok(out)) => match tc.take_error() {
             Some(err) => Err(TaskFailure::from_error(err)),
             None => Ok(out),
@@ -87,5 +92,13 @@ pub(crate) fn run_task(
             "task {}",
             panic_message(payload.as_ref())
         ))),
+    };
+    match (done, counters.too_many()) {
+        (Ok(out), None) => (Ok(out), counters),
+        (Ok(_), Some(why)) => (
+            Err(TaskFailure::Failed(format!("task {why}"))),
+            TaskCounters::default(),
+        ),
+        (Err(failure), _) => (Err(failure), TaskCounters::default()),
     }
 }

@@ -13,7 +13,7 @@ use barks_runtime::cluster::net::{
     ALPN, FrameReceiver, FrameSender, Listener, NetConfig, NetError, Peer, Role, Secret, connect,
     decode_frame, encode_frame,
 };
-use messages::{EngineMsg, HandshakeLike, Stage, TaskId, decode_all};
+use messages::{Msg, decode_all, decode_hello, decode_proof, heartbeat, hello_frame, proof_frame};
 use proptest::prelude::*;
 
 const SECRET: &str = "net-test-secret-7f3a9c2e41d8b605";
@@ -127,34 +127,23 @@ async fn echo(mut send: FrameSender, mut recv: FrameReceiver) -> usize {
     frames
 }
 
-fn sample_messages(stream: u32) -> Vec<EngineMsg> {
+fn sample_messages(stream: u32) -> Vec<Msg> {
     vec![
-        EngineMsg::Register {
-            worker: format!("wörker-{stream} ✓"),
-            slots: stream,
-            shuffle_addr: Some("127.0.0.1:9".into()),
-        },
-        EngineMsg::Plan {
-            job: "word_count".into(),
-            args: (0..=255).collect(),
-            stages: vec![Stage {
-                id: 1,
-                partitions: 8,
-                parents: vec![0],
-                shuffle: Some((3, 8)),
-            }],
-        },
-        EngineMsg::Finished {
-            task: TaskId {
-                job: u64::MAX,
-                stage: stream,
-                partition: 7,
-            },
-            result: Err(String::new()),
-            metrics: vec![("records".into(), 0)],
-        },
-        EngineMsg::Heartbeat(stream.into()),
-        EngineMsg::Shutdown,
+        vec![(
+            format!("wörker-{stream} ✓"),
+            Some(b"127.0.0.1:9".to_vec()),
+            Ok(stream.into()),
+        )],
+        vec![
+            ("word_count".into(), Some((0..=255).collect()), Ok(8)),
+            ("stage".into(), None, Ok(3)),
+        ],
+        vec![
+            (String::new(), None, Err(String::new())),
+            ("records".into(), Some(Vec::new()), Ok(u64::MAX)),
+        ],
+        heartbeat(stream.into()),
+        Vec::new(),
     ]
 }
 
@@ -201,7 +190,7 @@ async fn typed_messages_and_large_frames_round_trip_over_concurrent_streams() {
                 let reader = tokio::spawn(async move {
                     let mut got = Vec::new();
                     for _ in 0..5 {
-                        got.push(recv.recv::<EngineMsg>().await.unwrap().unwrap());
+                        got.push(recv.recv::<Msg>().await.unwrap().unwrap());
                     }
                     let large = match recv.recv_bytes().await.unwrap() {
                         Some(body) if body.is_empty() => None,
@@ -265,13 +254,10 @@ async fn assert_serves(listener: &Listener, config: Arc<NetConfig>) {
     assert_eq!(server.role(), Role::ShuffleFetch);
     let echoed = serve_echo(server);
     let (mut send, mut recv) = client.open().await.unwrap();
-    send.send(&EngineMsg::Heartbeat(42)).await.unwrap();
+    send.send(&heartbeat(42)).await.unwrap();
     send.finish().await.unwrap();
-    assert_eq!(
-        recv.recv::<EngineMsg>().await.unwrap(),
-        Some(EngineMsg::Heartbeat(42))
-    );
-    assert_eq!(recv.recv::<EngineMsg>().await.unwrap(), None);
+    assert_eq!(recv.recv::<Msg>().await.unwrap(), Some(heartbeat(42)));
+    assert_eq!(recv.recv::<Msg>().await.unwrap(), None);
     client.close("bye");
     assert_eq!(echoed.await.unwrap(), 1);
 }
@@ -348,28 +334,14 @@ fn impostor(fingerprint: &'static str) -> (SocketAddr, tokio::task::JoinHandle<O
     let task = tokio::spawn(async move {
         let conn = endpoint.accept().await.unwrap().await.unwrap();
         let (mut send, mut recv) = conn.accept_bi().await.unwrap();
-        let hello: HandshakeLike =
-            decode_frame(&raw::read_frame(&mut recv).await.unwrap()).unwrap();
-        assert!(matches!(
-            hello,
-            HandshakeLike::Hello {
-                version: 1,
-                role: Some(_),
-                ..
-            }
-        ));
-        let reply = HandshakeLike::Hello {
-            version: 1,
-            fingerprint: fingerprint.into(),
-            role: None,
-            nonce: [7; 32],
-        };
-        raw::write_frame(&mut send, &encode_frame(&reply).unwrap()).await;
+        let hello = decode_hello(&raw::read_frame(&mut recv).await.unwrap()).unwrap();
+        assert!(matches!(hello, (0, 1, _, Some(_), _)), "{hello:?}");
+        let reply = hello_frame(1, fingerprint, None, [7; 32]);
+        raw::write_frame(&mut send, &reply).await;
         if let Some(proof) = raw::read_frame(&mut recv).await {
-            let proof: HandshakeLike = decode_frame(&proof).unwrap();
-            assert!(matches!(proof, HandshakeLike::Proof { ref mac } if mac.len() == 32));
-            let forged = HandshakeLike::Proof { mac: vec![0; 32] };
-            raw::write_frame(&mut send, &encode_frame(&forged).unwrap()).await;
+            let mac = decode_proof(&proof).unwrap();
+            assert_eq!(mac.len(), 32);
+            raw::write_frame(&mut send, &proof_frame(&[0; 32])).await;
         }
         raw::close_code(&conn.closed().await)
     });
@@ -457,13 +429,7 @@ async fn raw_clients_sending_garbage_are_closed_and_logged_and_the_listener_keep
             c.handshake_timeout = Duration::from_secs(2);
         });
         let (listener, addr) = listen(&cfg);
-        let wrong_version = encode_frame(&HandshakeLike::Hello {
-            version: 99,
-            fingerprint: BUILD.into(),
-            role: Some(Role::Worker),
-            nonce: [0; 32],
-        })
-        .unwrap();
+        let wrong_version = hello_frame(99, BUILD, Some(Role::Worker), [0; 32]);
         let with_prefix = |body: &[u8]| [&(body.len() as u32).to_le_bytes()[..], body].concat();
         let cases: Vec<(&str, Option<Vec<u8>>, u64, &str)> = vec![
             ("garbage", Some(blob(300, 5)), 2, "over the frame limit"),
@@ -511,9 +477,7 @@ async fn raw_clients_sending_garbage_are_closed_and_logged_and_the_listener_keep
             ),
             (
                 "a proof before any hello",
-                Some(with_prefix(
-                    &encode_frame(&HandshakeLike::Proof { mac: vec![1; 32] }).unwrap(),
-                )),
+                Some(with_prefix(&proof_frame(&[1; 32]))),
                 1,
                 "expected a hello",
             ),
@@ -557,7 +521,7 @@ async fn a_peer_without_the_secret_cannot_open_a_usable_stream() {
             second.is_err(),
             "a second stream opened before authentication"
         );
-        let msg = encode_frame(&EngineMsg::Heartbeat(1)).unwrap();
+        let msg = encode_frame(&heartbeat(1)).unwrap();
         raw::write_frame(&mut send, &msg).await;
         let nobody = tokio::time::timeout(Duration::from_millis(500), listener.accept()).await;
         assert!(nobody.is_err(), "an unauthenticated peer was handed out");
@@ -683,15 +647,12 @@ async fn bad_frames_from_an_authenticated_peer_close_that_connection_only() {
         );
 
         // The first connection still works...
-        send.send(&EngineMsg::Shutdown).await.unwrap();
+        send.send(&Msg::new()).await.unwrap();
         let (_, mut recv) = server.accept_stream().await.unwrap();
-        assert_eq!(
-            recv.recv::<EngineMsg>().await.unwrap(),
-            Some(EngineMsg::Shutdown)
-        );
+        assert_eq!(recv.recv::<Msg>().await.unwrap(), Some(Msg::new()));
         // ...until it sends a frame that is not the expected message type.
         send.send(&"not an engine message").await.unwrap();
-        let err = recv.recv::<EngineMsg>().await.unwrap_err();
+        let err = recv.recv::<Msg>().await.unwrap_err();
         assert!(matches!(err, NetError::Frame { .. }), "{err:?}");
         assert!(err.to_string().contains("undecodable frame"), "{err}");
         let gone = client.closed().await.to_string();
@@ -800,65 +761,16 @@ fn secret_sources_are_taken_in_order_flag_file_env_env_file() {
 // ---------------------------------------------------------------------------
 // decoders under random and mutated input (CI's stand-in for the fuzzer)
 
-fn engine_msg() -> impl Strategy<Value = EngineMsg> {
+fn msg() -> impl Strategy<Value = Msg> {
     let text = || "\\PC{0,12}";
-    let task =
-        (any::<u64>(), any::<u32>(), any::<u32>()).prop_map(|(job, stage, partition)| TaskId {
-            job,
-            stage,
-            partition,
-        });
-    let stage = (
-        any::<u32>(),
-        any::<u32>(),
-        prop::collection::vec(any::<u32>(), 0..4),
-        any::<Option<(u32, u32)>>(),
-    )
-        .prop_map(|(id, partitions, parents, shuffle)| Stage {
-            id,
-            partitions,
-            parents,
-            shuffle,
-        });
-    prop_oneof![
-        (text(), any::<u32>(), prop::option::of(text())).prop_map(
-            |(worker, slots, shuffle_addr)| {
-                EngineMsg::Register {
-                    worker,
-                    slots,
-                    shuffle_addr,
-                }
-            }
-        ),
+    prop::collection::vec(
         (
             text(),
-            prop::collection::vec(any::<u8>(), 0..64),
-            prop::collection::vec(stage, 0..4)
-        )
-            .prop_map(|(job, args, stages)| EngineMsg::Plan { job, args, stages }),
-        (
-            task.clone(),
-            any::<u32>(),
-            prop::collection::vec((any::<u32>(), text()), 0..4)
-        )
-            .prop_map(|(task, attempt, locations)| EngineMsg::Launch {
-                task,
-                attempt,
-                locations,
-            }),
-        (
-            task,
-            prop::result::maybe_ok(prop::collection::vec(any::<u8>(), 0..32), text()),
-            prop::collection::vec((text(), any::<u64>()), 0..4)
-        )
-            .prop_map(|(task, result, metrics)| EngineMsg::Finished {
-                task,
-                result,
-                metrics
-            }),
-        any::<u64>().prop_map(EngineMsg::Heartbeat),
-        Just(EngineMsg::Shutdown),
-    ]
+            prop::option::of(prop::collection::vec(any::<u8>(), 0..64)),
+            prop::result::maybe_ok(any::<u64>(), text()),
+        ),
+        0..4,
+    )
 }
 
 proptest! {
@@ -871,22 +783,22 @@ proptest! {
 
     #[test]
     fn messages_round_trip_and_any_truncation_or_extension_is_an_error(
-        msg in engine_msg(),
+        msg in msg(),
         cut in any::<prop::sample::Index>(),
         extra in prop::collection::vec(any::<u8>(), 1..8),
     ) {
         let body = encode_frame(&msg).unwrap();
-        prop_assert_eq!(decode_frame::<EngineMsg>(&body).unwrap(), msg);
+        prop_assert_eq!(decode_frame::<Msg>(&body).unwrap(), msg);
         let short = &body[..cut.index(body.len())];
-        prop_assert!(decode_frame::<EngineMsg>(short).is_err());
+        prop_assert!(decode_frame::<Msg>(short).is_err());
         let long = [&body[..], &extra].concat();
-        let err = decode_frame::<EngineMsg>(&long).unwrap_err().to_string();
+        let err = decode_frame::<Msg>(&long).unwrap_err().to_string();
         prop_assert!(err.contains("after the message"), "{}", err);
     }
 
     #[test]
     fn mutated_messages_never_panic_a_decoder(
-        msg in engine_msg(),
+        msg in msg(),
         flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6),
     ) {
         let mut body = encode_frame(&msg).unwrap();
@@ -896,6 +808,22 @@ proptest! {
         }
         decode_all(&body);
     }
+}
+
+#[test]
+fn the_hand_written_handshake_frames_are_what_the_real_decoder_reads() {
+    let accepted = barks_runtime::cluster::fuzz_decode;
+    let hello = hello_frame(1, BUILD, Some(Role::ShuffleFetch), [9; 32]);
+    assert!(
+        accepted(&hello).contains(&"handshake"),
+        "{:?}",
+        accepted(&hello)
+    );
+    let other = hello_frame(99, BUILD, None, [0; 32]);
+    assert!(accepted(&other).contains(&"handshake of another version"));
+    assert!(accepted(&proof_frame(&[1; 32])).contains(&"handshake"));
+    // A worker's heartbeat: variant 1 of ToDriver, no fields.
+    assert!(accepted(&[1]).contains(&"ToDriver"));
 }
 
 #[test]

@@ -1,59 +1,447 @@
-//! A worker's shuffle map outputs, kept (typed, in memory) until their job
-//! run ends, and cut into the block a reducer asks for when it asks.
+//! A worker's shuffle map outputs, kept until their job run ends: typed in
+//! memory while they fit the worker's shuffle memory budget, in a spill file
+//! (see [`spill`](super::spill)) once they do not. The block a reducer asks
+//! for is cut when it asks.
+//!
+//! The budget counts each output's exact encoded size, which a size-only
+//! pass over the records computes without encoding them: the typed records
+//! of an output have no size barks can measure, and the encoded size is what
+//! spilling writes and fetching sends. An output that would take the
+//! outputs held in memory over the budget is spilled as a whole; the ones
+//! already in memory stay there (a reducer may be reading them) until their
+//! run ends.
 
+use super::spill::SpillFile;
+use super::spill_dir::SpillDir;
+use super::spill_options::SpillOptions;
 use crate::error::{Error, Result};
 use crate::node::{Shared, ShuffleDep};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 /// Which map output: job run, shuffle id, map partition.
 pub(crate) type BlockKey = (u64, usize, usize);
 
+/// Where one map output is.
+#[derive(Clone)]
+enum Held {
+    Memory { data: Shared, bytes: u64 },
+    Disk(Arc<SpillFile>),
+}
+
+#[derive(Clone)]
 struct Stored {
-    data: Shared,
+    held: Held,
     dep: Arc<dyn ShuffleDep>,
 }
 
-/// The map outputs this worker holds.
 #[derive(Default)]
+struct Outputs {
+    stored: HashMap<BlockKey, Stored>,
+    /// Encoded bytes of the outputs held in memory.
+    in_memory: u64,
+    /// Runs that ended: a late map task's output is not kept.
+    dropped: HashSet<u64>,
+}
+
+/// The map outputs this worker holds.
 pub(crate) struct BlockStore {
-    outputs: Mutex<HashMap<BlockKey, Stored>>,
+    outputs: Mutex<Outputs>,
+    budget: u64,
+    dir: SpillDir,
 }
 
 impl BlockStore {
-    /// Keeps the output of a finished map task.
-    pub fn put(&self, key: BlockKey, data: Shared, dep: Arc<dyn ShuffleDep>) {
-        self.lock().insert(key, Stored { data, dep });
+    /// A store that keeps up to `options.shuffle_memory` bytes in memory and
+    /// spills to a new directory in `options.spill_dir`.
+    pub fn new(options: &SpillOptions) -> Result<BlockStore> {
+        let dir = SpillDir::create(&options.spill_dir)?;
+        log::info!(
+            "shuffle map outputs beyond {} bytes in memory spill to {}",
+            options.shuffle_memory,
+            dir.path().display()
+        );
+        Ok(BlockStore {
+            outputs: Mutex::default(),
+            budget: options.shuffle_memory,
+            dir,
+        })
     }
 
-    /// The whole typed output, for a reducer on this same worker.
-    pub fn local(&self, key: BlockKey) -> Option<Shared> {
-        self.lock().get(&key).map(|s| s.data.clone())
+    /// Keeps the output of a finished map task: in memory if it fits the
+    /// budget, else in a spill file. Fails (naming the file) if it cannot
+    /// be written.
+    pub fn put(&self, key: BlockKey, data: Shared, dep: Arc<dyn ShuffleDep>) -> Result<()> {
+        let bytes = dep.encoded_size(&data)?;
+        {
+            let mut outputs = self.lock();
+            if outputs.dropped.contains(&key.0) {
+                return Ok(());
+            }
+            if outputs.in_memory.saturating_add(bytes) <= self.budget {
+                outputs.in_memory += bytes;
+                let held = Held::Memory { data, bytes };
+                Self::insert(&mut outputs, key, Stored { held, dep });
+                return Ok(());
+            }
+        }
+        let file = SpillFile::write(self.dir.file_for(key)?, &dep.encode_segments(&data)?)?;
+        log::debug!(
+            "spilled map output {} of shuffle {} ({} bytes) to {}",
+            key.2,
+            key.1,
+            file.len(),
+            file.path().display()
+        );
+        let mut outputs = self.lock();
+        if outputs.dropped.contains(&key.0) {
+            drop(outputs);
+            drop(file);
+            self.dir.drop_run(key.0);
+        } else {
+            let held = Held::Disk(Arc::new(file));
+            Self::insert(&mut outputs, key, Stored { held, dep });
+        }
+        Ok(())
+    }
+
+    /// Stores an output, replacing (and releasing) an older copy.
+    fn insert(outputs: &mut Outputs, key: BlockKey, stored: Stored) {
+        if let Some(Stored {
+            held: Held::Memory { bytes, .. },
+            ..
+        }) = outputs.stored.insert(key, stored)
+        {
+            outputs.in_memory -= bytes;
+        }
+    }
+
+    /// What reduce partition `reduce` reads of output `key`, for a reducer
+    /// on this same worker: the typed output, or the decoded segment of a
+    /// spilled one.
+    pub fn local(&self, key: BlockKey, reduce: usize) -> Result<Shared> {
+        let Stored { held, dep } = self.get(key)?;
+        match held {
+            Held::Memory { data, .. } => Ok(data),
+            Held::Disk(file) => dep.decode_block(&file.read(dep.segment_read(reduce))?, reduce),
+        }
     }
 
     /// The encoded block of map output `key` that reduce partition `reduce`
     /// reads, given the shuffle's encoded summary.
     pub fn encode(&self, key: BlockKey, reduce: usize, summary: &[u8]) -> Result<Vec<u8>> {
-        let (data, dep) = {
-            let outputs = self.lock();
-            let stored = outputs.get(&key).ok_or_else(|| {
-                Error::Plan(format!(
-                    "this worker holds no output of map {} of shuffle {} (run {})",
-                    key.2, key.1, key.0
-                ))
-            })?;
-            (stored.data.clone(), stored.dep.clone())
+        let Stored { held, dep } = self.get(key)?;
+        let data = match held {
+            Held::Memory { data, .. } => data,
+            Held::Disk(file) => {
+                let segment = file.read(dep.segment_read(reduce))?;
+                if dep.segment_is_block() {
+                    return Ok(segment);
+                }
+                dep.decode_block(&segment, reduce)?
+            }
         };
         let summary = dep.decode_summary(summary)?;
         dep.encode_block(&data, &summary, reduce)
     }
 
-    /// Drops every output of job run `run`.
+    /// Drops every output of job run `run`, spilled ones included.
     pub fn drop_run(&self, run: u64) {
-        self.lock().retain(|key, _| key.0 != run);
+        let removed: Vec<Stored> = {
+            let mut outputs = self.lock();
+            outputs.dropped.insert(run);
+            let removed: Vec<Stored> = outputs
+                .stored
+                .extract_if(|key, _| key.0 == run)
+                .map(|(_, stored)| stored)
+                .collect();
+            for stored in &removed {
+                if let Held::Memory { bytes, .. } = stored.held {
+                    outputs.in_memory -= bytes;
+                }
+            }
+            removed
+        };
+        drop(removed);
+        self.dir.drop_run(run);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<BlockKey, Stored>> {
+    /// A guard that removes the spill directory when dropped, however the
+    /// worker stops (other threads may still hold the store then).
+    pub fn remove_spills_on_drop(self: &Arc<Self>) -> RemoveSpills {
+        RemoveSpills(self.clone())
+    }
+
+    fn get(&self, key: BlockKey) -> Result<Stored> {
+        self.lock().stored.get(&key).cloned().ok_or_else(|| {
+            Error::Plan(format!(
+                "this worker holds no output of map {} of shuffle {} (run {})",
+                key.2, key.1, key.0
+            ))
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Outputs> {
         self.outputs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// See [`BlockStore::remove_spills_on_drop`].
+pub(crate) struct RemoveSpills(Arc<BlockStore>);
+
+impl Drop for RemoveSpills {
+    fn drop(&mut self) {
+        self.0.dir.remove();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::spill::tests::Scratch;
+    use crate::dataset::Dataset;
+    use crate::node::{Dep, ShuffleOutputs, ShuffleSource, TaskContext};
+    use std::path::PathBuf;
+
+    /// Map tasks here read no shuffle.
+    struct NoShuffles;
+
+    impl ShuffleSource for NoShuffles {
+        fn outputs(&self, shuffle: usize, _: usize) -> Result<ShuffleOutputs> {
+            Err(Error::Plan(format!("no shuffle {shuffle} in this test")))
+        }
+    }
+
+    /// The map side of the shuffle that `reduced` reads.
+    fn dep_of<T>(reduced: &Dataset<T>) -> Arc<dyn ShuffleDep> {
+        match reduced.node.deps().pop() {
+            Some(Dep::Shuffle(dep)) => dep,
+            _ => panic!("not the reduce side of a shuffle"),
+        }
+    }
+
+    /// Records with unicode, empty and large values over a few keys.
+    fn records() -> Vec<(String, String)> {
+        (0..300)
+            .map(|i| {
+                let value = match i % 4 {
+                    0 => String::new(),
+                    1 => format!("värde ✓ {i}"),
+                    2 => "x".repeat(5000),
+                    _ => i.to_string(),
+                };
+                (format!("kéy-{}", i % 17), value)
+            })
+            .collect()
+    }
+
+    const MAPS: usize = 3;
+    const REDUCES: usize = 4;
+
+    /// A shuffle's map side, its map outputs and its encoded summary.
+    type Shuffled = (Arc<dyn ShuffleDep>, Vec<Shared>, Vec<u8>);
+
+    /// A hash shuffle and a sort shuffle of `records()`, each with its map
+    /// outputs and encoded finalized summary.
+    fn shuffles() -> Vec<Shuffled> {
+        let deps = crate::build::in_scope(MAPS, || {
+            let src = crate::source::parallelize(records(), Some(MAPS));
+            let hashed = crate::shuffle::hash::shuffle_by(&src, REDUCES, |k: &String, n| {
+                crate::hash_partition(k, n)
+            });
+            let sorted = crate::shuffle::sort::sort_by_key(&src, false, REDUCES);
+            vec![dep_of(&hashed), dep_of(&sorted)]
+        });
+        deps.into_iter()
+            .map(|dep| {
+                let (mut outputs, mut summaries) = (Vec::new(), Vec::new());
+                for map in 0..MAPS {
+                    let tc = TaskContext::new(0, map, 1, Arc::new(NoShuffles));
+                    let output = dep.run_map(map, &tc).unwrap();
+                    outputs.push(output.data);
+                    summaries.push(output.summary);
+                }
+                let summary = dep.encode_summary(&dep.finalize(summaries)).unwrap();
+                (dep, outputs, summary)
+            })
+            .collect()
+    }
+
+    fn store(dir: &Scratch, budget: u64) -> BlockStore {
+        BlockStore::new(&SpillOptions {
+            shuffle_memory: budget,
+            spill_dir: dir.0.clone(),
+        })
+        .unwrap()
+    }
+
+    /// The spill files under `dir`.
+    fn spill_files(dir: &std::path::Path) -> Vec<PathBuf> {
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                files.extend(spill_files(&path));
+            } else {
+                files.push(path);
+            }
+        }
+        files
+    }
+
+    /// Every record reduce partition `reduce` reads of a local output.
+    fn records_read(
+        dep: &Arc<dyn ShuffleDep>,
+        data: &Shared,
+        summary: &[u8],
+        reduce: usize,
+    ) -> Vec<u8> {
+        dep.encode_block(data, &dep.decode_summary(summary).unwrap(), reduce)
+            .unwrap()
+    }
+
+    #[test]
+    fn spilled_outputs_serve_the_same_blocks_and_local_reads_as_held_ones() {
+        let dir = Scratch::new("blocks-spill");
+        let memory = store(&dir, u64::MAX);
+        let disk = store(&dir, 0);
+        for (shuffle, (dep, outputs, summary)) in shuffles().into_iter().enumerate() {
+            for (map, data) in outputs.iter().enumerate() {
+                memory
+                    .put((1, shuffle, map), data.clone(), dep.clone())
+                    .unwrap();
+                disk.put((1, shuffle, map), data.clone(), dep.clone())
+                    .unwrap();
+            }
+            for map in 0..MAPS {
+                for reduce in 0..REDUCES {
+                    let key = (1, shuffle, map);
+                    let expected = records_read(&dep, &outputs[map], &summary, reduce);
+                    assert_eq!(memory.encode(key, reduce, &summary).unwrap(), expected);
+                    assert_eq!(disk.encode(key, reduce, &summary).unwrap(), expected);
+                    let held = memory.local(key, reduce).unwrap();
+                    assert!(
+                        Arc::ptr_eq(&held, &outputs[map]),
+                        "held outputs are not copied"
+                    );
+                    let read = disk.local(key, reduce).unwrap();
+                    assert_eq!(records_read(&dep, &read, &summary, reduce), expected);
+                }
+            }
+        }
+        let files = spill_files(&dir.0);
+        assert_eq!(
+            files.len(),
+            2 * MAPS,
+            "one file per spilled map output: {files:?}"
+        );
+        assert!(files.iter().all(|f| f.starts_with(disk.dir.path())));
+        assert_eq!(memory.lock().in_memory, {
+            let sizes: u64 = shuffles()
+                .iter()
+                .flat_map(|(dep, outputs, _)| outputs.iter().map(|o| dep.encoded_size(o).unwrap()))
+                .sum();
+            sizes
+        });
+        let sizes: u64 = files
+            .iter()
+            .map(|f| std::fs::metadata(f).unwrap().len())
+            .sum();
+        assert_eq!(
+            sizes,
+            memory.lock().in_memory,
+            "the budget counts what spilling writes"
+        );
+    }
+
+    #[test]
+    fn outputs_stay_in_memory_until_the_budget_is_used_up_and_come_back_when_freed() {
+        let dir = Scratch::new("blocks-budget");
+        let (dep, outputs, _) = shuffles().swap_remove(0);
+        let first = dep.encoded_size(&outputs[0]).unwrap();
+        let store = store(&dir, first + dep.encoded_size(&outputs[1]).unwrap() - 1);
+        store
+            .put((1, 0, 0), outputs[0].clone(), dep.clone())
+            .unwrap();
+        assert!(spill_files(&dir.0).is_empty());
+        store
+            .put((1, 0, 1), outputs[1].clone(), dep.clone())
+            .unwrap();
+        assert_eq!(
+            spill_files(&dir.0).len(),
+            1,
+            "the second output did not fit"
+        );
+        assert_eq!(store.lock().in_memory, first);
+        // A recomputed output replaces the old copy and its bytes.
+        store
+            .put((1, 0, 0), outputs[0].clone(), dep.clone())
+            .unwrap();
+        assert_eq!(store.lock().in_memory, first);
+
+        store.drop_run(1);
+        assert!(spill_files(&dir.0).is_empty(), "the run's files are gone");
+        assert_eq!(store.lock().in_memory, 0);
+        let err = store.local((1, 0, 0), 0).unwrap_err().to_string();
+        assert!(
+            err.contains("holds no output of map 0 of shuffle 0 (run 1)"),
+            "{err}"
+        );
+        // A late map task of the ended run leaves nothing behind.
+        store
+            .put((1, 0, 2), outputs[2].clone(), dep.clone())
+            .unwrap();
+        assert!(store.lock().stored.is_empty() && spill_files(&dir.0).is_empty());
+        // The freed budget is there for the next run.
+        store
+            .put((2, 0, 1), outputs[1].clone(), dep.clone())
+            .unwrap();
+        assert!(spill_files(&dir.0).is_empty());
+
+        let root = store.dir.path().to_path_buf();
+        drop(Arc::new(store).remove_spills_on_drop());
+        assert!(
+            !root.exists(),
+            "the worker's spill directory goes when it stops"
+        );
+    }
+
+    #[test]
+    fn a_damaged_spill_file_is_an_error_naming_it() {
+        let dir = Scratch::new("blocks-damaged");
+        let store = store(&dir, 0);
+        let (dep, outputs, summary) = shuffles().swap_remove(1);
+        store
+            .put((1, 0, 0), outputs[0].clone(), dep.clone())
+            .unwrap();
+        let file = spill_files(&dir.0).pop().unwrap();
+        std::fs::write(&file, b"").unwrap();
+        let name = file.display().to_string();
+        let err = store.local((1, 0, 0), 0).unwrap_err().to_string();
+        assert!(err.contains(&name) && err.contains("truncated"), "{err}");
+        let err = store
+            .encode((1, 0, 0), 0, &summary)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(&name) && err.contains("truncated"), "{err}");
+    }
+
+    #[test]
+    fn an_unwritable_spill_directory_fails_the_put_and_names_it() {
+        let dir = Scratch::new("blocks-unwritable");
+        let store = store(&dir, 0);
+        let (dep, outputs, _) = shuffles().swap_remove(0);
+        // The run's directory cannot be made: a file is in its place.
+        std::fs::write(store.dir.path().join("run-1"), b"in the way").unwrap();
+        let err = store
+            .put((1, 0, 0), outputs[0].clone(), dep.clone())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&store.dir.path().join("run-1").display().to_string())
+                && err.contains("cannot create a spill directory"),
+            "{err}"
+        );
+        assert!(store.local((1, 0, 0), 0).is_err(), "nothing half-stored");
     }
 }

@@ -12,6 +12,7 @@ use super::protocol::{
     Launch, Outcome, ShuffleInput, TaskDone, ToDriver, ToWorker, Upstream, WireTask,
 };
 use crate::action::PartResult;
+use crate::counters::{JobCounters, TaskCounters};
 use crate::error::{Error, Result};
 use crate::node::Shared;
 use crate::plan::{Plan, StageKind};
@@ -176,6 +177,7 @@ impl Cluster {
         let run = self.next_run.fetch_add(1, Ordering::Relaxed);
         let mut job = JobRun::new(plan, run, max_attempts);
         let result = self.drive(&mut job);
+        std::mem::take(&mut job.counters).publish();
         for id in &job.told {
             if let Some(w) = lock(&self.workers).get(id) {
                 let _ = w.to_worker.send(ToWorker::JobDone { run });
@@ -400,6 +402,8 @@ struct JobRun<'p> {
     finalized: Vec<Option<(Shared, Vec<u8>)>>,
     results: Vec<Option<PartResult>>,
     failed_on: HashMap<(usize, usize), HashSet<u64>>,
+    /// What the successful tasks recorded.
+    counters: JobCounters,
 }
 
 impl<'p> JobRun<'p> {
@@ -422,6 +426,7 @@ impl<'p> JobRun<'p> {
                 .map(|_| None)
                 .collect(),
             failed_on: HashMap::new(),
+            counters: JobCounters::default(),
         }
     }
 
@@ -451,7 +456,8 @@ impl<'p> JobRun<'p> {
             .collect()
     }
 
-    /// Applies a worker's report of a task.
+    /// Applies a worker's report of a task; the counters of a successful
+    /// one are merged.
     fn report(
         &mut self,
         worker: u64,
@@ -461,6 +467,15 @@ impl<'p> JobRun<'p> {
     ) -> Vec<Command> {
         let task = TaskId::from(done.task);
         self.running.remove(&task);
+        let counters = match TaskCounters::from_wire(done.counters) {
+            Ok(counters) => counters,
+            Err(e) => {
+                return self.scheduler.handle(Event::TaskFailed {
+                    task,
+                    message: format!("its report from {name} is unreadable: {e}"),
+                });
+            }
+        };
         let event = match done.outcome {
             Outcome::Map { .. } => self.map_done(worker, task, &payload),
             Outcome::Result { .. } => match self.plan.action.decode_result(&payload) {
@@ -499,10 +514,10 @@ impl<'p> JobRun<'p> {
                     });
                     // A failure about an output recomputed since the task
                     // started leaves the new output (and its location) alone.
-                    if !self.scheduler.has_output(map_stage, map) {
-                        if let Some(holder) = self.locations[map_stage].get_mut(map) {
-                            *holder = None;
-                        }
+                    if !self.scheduler.has_output(map_stage, map)
+                        && let Some(holder) = self.locations[map_stage].get_mut(map)
+                    {
+                        *holder = None;
                     }
                     return commands;
                 }
@@ -512,6 +527,9 @@ impl<'p> JobRun<'p> {
                 },
             },
         };
+        if let Event::TaskSucceeded(_) = event {
+            self.counters.merge(counters);
+        }
         self.scheduler.handle(event)
     }
 

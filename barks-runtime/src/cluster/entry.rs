@@ -5,7 +5,8 @@
 //! its own worker without any code in its `main`.
 
 use super::net::Secret;
-use super::worker::{WorkerOptions, run_worker};
+use super::spill_options::SpillOptions;
+use super::worker::{WorkerOptions, run_worker, run_worker_with};
 use crate::error::{Error, Result};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
@@ -68,12 +69,17 @@ fn resolve(addr: &str) -> Result<SocketAddr> {
 
 const USAGE: &str =
     "usage: worker --join HOST:PORT [--slots N] [--secret S | --secret-file PATH] [--bind IP:PORT]
+              [--shuffle-memory BYTES] [--spill-dir DIR]
 
 Joins the barks driver at HOST:PORT (a driver started with --master quic://HOST:PORT)
 and runs its tasks until the driver exits. The cluster secret comes from --secret,
 --secret-file, BARKS_SECRET or BARKS_SECRET_FILE. --slots is the number of tasks run
 at once (default: the machine's cores). --bind is where other workers fetch this
-one's shuffle blocks (default: this machine's address towards the driver, any port).";
+one's shuffle blocks (default: this machine's address towards the driver, any port).
+--shuffle-memory (or BARKS_SHUFFLE_MEMORY) is how much shuffle map output the worker
+keeps in memory, e.g. 512m or 2g (default 1g); outputs beyond it are written to a
+directory the worker makes in --spill-dir (or BARKS_SPILL_DIR; default: the system
+temp directory) and removes when it exits.";
 
 /// The `main` of a worker binary: parses the command line and runs a worker.
 /// A crate's `src/bin/worker.rs` is one line: `fn main() { barks::worker_main() }`
@@ -99,6 +105,8 @@ fn parse_and_run(args: Vec<String>) -> Result<()> {
     let mut secret = None;
     let mut secret_file = None;
     let mut bind = None;
+    let mut shuffle_memory = None;
+    let mut spill_dir = None;
     let mut it = args.into_iter();
     while let Some(arg) = it.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -135,16 +143,23 @@ fn parse_and_run(args: Vec<String>) -> Result<()> {
                         .map_err(|e| usage(format!("--bind `{v}`: {e}")))?,
                 )
             }
+            "--shuffle-memory" => shuffle_memory = Some(value()?),
+            "--spill-dir" => spill_dir = Some(value()?),
             other => return Err(usage(format!("unknown argument `{other}`"))),
         }
     }
     let join = join.ok_or_else(|| usage("--join is required".into()))?;
     let secret = Secret::from_sources(secret.as_deref(), secret_file.as_deref())?
         .ok_or_else(|| usage("no cluster secret given".into()))?;
-    run_worker(WorkerOptions {
-        join: resolve(&join)?,
-        slots: slots.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
-        secret,
-        bind,
-    })
+    let spill = SpillOptions::parse(shuffle_memory.as_deref(), spill_dir.as_deref())?;
+    run_worker_with(
+        WorkerOptions {
+            join: resolve(&join)?,
+            slots: slots
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+            secret,
+            bind,
+        },
+        spill,
+    )
 }

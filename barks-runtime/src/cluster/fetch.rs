@@ -1,6 +1,9 @@
 //! Shuffle blocks between workers: a reducer fetches its block of every map
 //! output straight from the worker that holds it, over QUIC, all maps at
-//! once; the holder encodes the block when asked and streams it in chunks.
+//! once; the holder encodes the block (or reads it from a spill file) when
+//! asked and streams it in chunks. A block that cannot be had, from another
+//! worker or from this one's store, is a fetch failure: the scheduler
+//! recomputes that map output.
 
 use super::blocks::BlockStore;
 use super::net::{FrameReceiver, FrameSender, Listener, NetConfig, Peer, Role, connect};
@@ -19,7 +22,8 @@ use tokio::task::JoinSet;
 pub(crate) struct Fetcher {
     config: Arc<NetConfig>,
     handle: Handle,
-    /// Where this worker's own blocks are served: those are read in memory.
+    /// Where this worker's own blocks are served: those are read from its
+    /// store directly.
     own: SocketAddr,
     store: Arc<BlockStore>,
     peers: tokio::sync::Mutex<HashMap<SocketAddr, Peer>>,
@@ -160,8 +164,8 @@ impl ShuffleSource for RemoteShuffles {
                 maps[map] = self
                     .fetcher
                     .store
-                    .local((self.run, shuffle, map))
-                    .ok_or_else(|| fetch_failed("this worker no longer holds it".into()))?;
+                    .local((self.run, shuffle, map), reduce)
+                    .map_err(|e| fetch_failed(e.to_string()))?;
                 continue;
             }
             let request = FetchRequest {

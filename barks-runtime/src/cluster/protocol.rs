@@ -8,12 +8,13 @@
 //!   `Heartbeat`s from the worker; `Welcome`, `Job`, `Launch`, `JobDone` and
 //!   `Shutdown` from the driver.
 //! - **upstream** (worker opens one per finished task, or per persisted
-//!   partition it needs): an [`Upstream`] header — a `TaskDone` followed by
-//!   the result's bytes in chunk frames, or a request for a persisted
-//!   partition, answered like a fetch.
+//!   partition it needs): an [`Upstream`] header — a `TaskDone` (with the
+//!   task's counter values) followed by the result's bytes in chunk frames,
+//!   or a request for a persisted partition, answered like a fetch.
 //! - **fetch** (a reducer opens one per block on the worker that holds it):
 //!   a `FetchRequest`, answered by a `FetchReply` header and chunk frames.
 
+use crate::counters::CounterValue;
 use crate::plan::PlanDesc;
 use crate::scheduler::TaskId;
 use serde::{Deserialize, Serialize};
@@ -110,6 +111,10 @@ pub(crate) struct TaskDone {
     pub run: u64,
     pub task: WireTask,
     pub outcome: Outcome,
+    /// The counter values a successful task recorded (at most
+    /// [`MAX_TASK_VALUES`](crate::counters::MAX_TASK_VALUES); the driver
+    /// fails a report that carries more).
+    pub counters: Vec<CounterValue>,
 }
 
 /// How a task ended.

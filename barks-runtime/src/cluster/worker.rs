@@ -7,6 +7,7 @@ use super::fetch::{Fetcher, RemoteShuffles, read_reply, serve_blocks};
 use super::fingerprint::build_fingerprint;
 use super::net::{NetConfig, Peer, Role, Secret, connect};
 use super::protocol::{CHUNK, Launch, Outcome, TaskDone, ToDriver, ToWorker, Upstream};
+use super::spill_options::SpillOptions;
 use crate::error::{Error, Result};
 use crate::job::find_job;
 use crate::plan::{Plan, PlanDesc};
@@ -46,13 +47,21 @@ struct Worker {
     descs: Mutex<HashMap<u64, (PlanDesc, PlanSlot)>>,
 }
 
-/// Runs a worker until its driver goes away or sends `Shutdown`.
+/// Runs a worker until its driver goes away or sends `Shutdown`, with the
+/// shuffle memory budget and spill directory of `BARKS_SHUFFLE_MEMORY` and
+/// `BARKS_SPILL_DIR` (see [`SpillOptions`]).
 pub fn run_worker(options: WorkerOptions) -> Result<()> {
+    run_worker_with(options, SpillOptions::from_env()?)
+}
+
+/// Runs a worker that keeps shuffle map outputs as `spill` says.
+pub fn run_worker_with(options: WorkerOptions, spill: SpillOptions) -> Result<()> {
     super::logging::init();
     let runtime =
         Runtime::new().map_err(|e| net_error(None, format!("cannot start tokio: {e}")))?;
     let config = Arc::new(NetConfig::new(options.secret.clone(), build_fingerprint()));
-    let store = Arc::new(BlockStore::default());
+    let store = Arc::new(BlockStore::new(&spill)?);
+    let _remove_spills = store.remove_spills_on_drop();
     let bind = match options.bind {
         Some(bind) => bind,
         None => SocketAddr::new(route_to(options.join), 0),
@@ -198,8 +207,8 @@ impl Worker {
     /// Runs one task and reports how it went.
     fn run(&self, launch: Launch) {
         let (run, task) = (launch.run, launch.task);
-        let (outcome, payload) = match self.plan(run) {
-            Err(message) => (Outcome::Failed { message }, Vec::new()),
+        let (outcome, payload, counters) = match self.plan(run) {
+            Err(message) => (Outcome::Failed { message }, Vec::new(), Vec::new()),
             Ok(plan) => {
                 let shuffles = Arc::new(RemoteShuffles::new(
                     run,
@@ -207,11 +216,17 @@ impl Worker {
                     launch.inputs,
                     self.fetcher.clone(),
                 ));
-                let done = run_task(&plan, task.into(), shuffles);
-                self.finish(run, &plan, task.stage, task.partition, done)
+                let (done, counters) = run_task(&plan, task.into(), shuffles);
+                let (outcome, payload) = self.finish(run, &plan, task.stage, task.partition, done);
+                (outcome, payload, counters.into_wire())
             }
         };
-        let done = TaskDone { run, task, outcome };
+        let done = TaskDone {
+            run,
+            task,
+            outcome,
+            counters,
+        };
         let driver = self.driver.clone();
         let reported = self.handle.block_on(async move {
             let (mut out, _) = driver.open().await?;
@@ -240,9 +255,14 @@ impl Worker {
                 let Some(Some(dep)) = plan.shuffles.get(stage) else {
                     return failed(format!("stage {stage} of the plan is not a map stage"));
                 };
-                let summary = dep.encode_summary_part(output.summary.as_ref());
-                self.store
-                    .put((run, dep.id(), partition), output.data, dep.clone());
+                let summary = dep
+                    .encode_summary_part(output.summary.as_ref())
+                    .and_then(|bytes| {
+                        let key = (run, dep.id(), partition);
+                        self.store
+                            .put(key, output.data, dep.clone())
+                            .map(|()| bytes)
+                    });
                 summary.map(|bytes| {
                     (
                         Outcome::Map {

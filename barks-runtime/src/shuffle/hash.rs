@@ -1,7 +1,7 @@
 //! Hash (or function) partitioned shuffle of key-value records.
 
 use super::{ReduceSide, reduce_side_node};
-use crate::codec::{decode, encode};
+use crate::codec::{decode, encode, encoded_len};
 use crate::data::Data;
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
@@ -81,6 +81,20 @@ where
     }
     fn decode_summary(&self, _: &[u8]) -> Result<Shared> {
         Ok(Arc::new(()))
+    }
+    fn encoded_size(&self, data: &Shared) -> Result<u64> {
+        let buckets = downcast::<Buckets<K, V>>(data, "hash shuffle output")?;
+        buckets
+            .iter()
+            .map(|b| encoded_len(b, "shuffle block"))
+            .sum()
+    }
+    fn encode_segments(&self, data: &Shared) -> Result<Vec<Vec<u8>>> {
+        let buckets = downcast::<Buckets<K, V>>(data, "hash shuffle output")?;
+        buckets.iter().map(|b| encode(b, "shuffle block")).collect()
+    }
+    fn segment_read(&self, reduce: usize) -> usize {
+        reduce
     }
 }
 

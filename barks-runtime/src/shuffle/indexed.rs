@@ -2,7 +2,7 @@
 //! global index of its first record: the basis of `zip_with_index`.
 
 use super::{ReduceSide, reduce_side_node};
-use crate::codec::{decode, encode, encode_any, encode_shared};
+use crate::codec::{decode, encode, encode_any, encode_shared, encoded_len};
 use crate::data::Data;
 use crate::dataset::Dataset;
 use crate::error::Result;
@@ -42,10 +42,7 @@ impl<T: Data> ShuffleDep for Materialize<T> {
         reduce..reduce + 1
     }
     fn encode_block(&self, data: &Shared, _: &Shared, _: usize) -> Result<Vec<u8>> {
-        encode(
-            downcast::<Vec<T>>(data, "materialized partition")?.as_ref(),
-            "shuffle block",
-        )
+        encode(records::<T>(data)?.as_ref(), "shuffle block")
     }
     fn decode_block(&self, bytes: &[u8], _: usize) -> Result<Shared> {
         Ok(Arc::new(decode::<Vec<T>>(bytes, "shuffle block")?))
@@ -62,6 +59,18 @@ impl<T: Data> ShuffleDep for Materialize<T> {
     fn decode_summary(&self, bytes: &[u8]) -> Result<Shared> {
         Ok(Arc::new(decode::<Vec<u64>>(bytes, "partition offsets")?))
     }
+    fn encoded_size(&self, data: &Shared) -> Result<u64> {
+        encoded_len(records::<T>(data)?.as_ref(), "shuffle block")
+    }
+    /// The whole partition, which is also the one block its reducer reads.
+    fn encode_segments(&self, data: &Shared) -> Result<Vec<Vec<u8>>> {
+        Ok(vec![encode(records::<T>(data)?.as_ref(), "shuffle block")?])
+    }
+}
+
+/// The records of a materialized partition.
+fn records<T: Data>(data: &Shared) -> Result<Arc<Vec<T>>> {
+    downcast::<Vec<T>>(data, "materialized partition")
 }
 
 struct Indexed<T> {

@@ -8,7 +8,7 @@
 //! sorted runs is a merge).
 
 use super::{ReduceSide, reduce_side_node};
-use crate::codec::{decode, encode, encode_any, encode_shared};
+use crate::codec::{decode, encode, encode_any, encode_shared, encoded_len};
 use crate::data::Data;
 use crate::dataset::Dataset;
 use crate::error::Result;
@@ -114,6 +114,19 @@ where
     }
     fn decode_summary(&self, bytes: &[u8]) -> Result<Shared> {
         Ok(Arc::new(decode::<Vec<K>>(bytes, "sort bounds")?))
+    }
+    fn encoded_size(&self, data: &Shared) -> Result<u64> {
+        let run = downcast::<Vec<(K, V)>>(data, "sort shuffle output")?;
+        encoded_len(run.as_slice(), "sorted run")
+    }
+    /// The whole sorted run, one segment: which slice a reducer reads
+    /// depends on range bounds picked after every map task has finished.
+    fn encode_segments(&self, data: &Shared) -> Result<Vec<Vec<u8>>> {
+        let run = downcast::<Vec<(K, V)>>(data, "sort shuffle output")?;
+        Ok(vec![encode(run.as_slice(), "sorted run")?])
+    }
+    fn segment_is_block(&self) -> bool {
+        false
     }
 }
 

@@ -36,10 +36,15 @@ pub(crate) fn refusal_of(err: &ConnectionError) -> Option<Refusal> {
         ConnectionError::ApplicationClosed(close)
             if close.error_code == VarInt::from_u32(CLOSE_REFUSED) =>
         {
-            postcard::from_bytes(&close.reason).ok()
+            decode_refusal(&close.reason)
         }
         _ => None,
     }
+}
+
+/// The refusal encoded in a close reason, if it is one.
+pub(crate) fn decode_refusal(reason: &[u8]) -> Option<Refusal> {
+    postcard::from_bytes(reason).ok()
 }
 
 /// Why a connection ended, in words.

@@ -43,7 +43,7 @@ const NONCE: usize = 32;
 /// A handshake message. `Hello` stays variant 0 with `version` as its first
 /// field in every protocol version, so any peer can read another's version.
 #[derive(Debug, Serialize, Deserialize)]
-enum Message {
+pub(crate) enum Message {
     Hello {
         version: u32,
         fingerprint: String,
@@ -148,6 +148,44 @@ pub(crate) async fn connect(
     wire.send.finish().await
 }
 
+/// Why a handshake frame is not a message of this protocol version.
+pub(crate) enum BadMessage {
+    /// A hello of another protocol version.
+    OtherVersion(u32),
+    Undecodable(NetError),
+}
+
+/// Decodes a handshake frame body. Pure: never panics, whatever the bytes.
+pub(crate) fn decode_message(body: &[u8]) -> Result<Message, BadMessage> {
+    // A hello is variant 0 followed by the version, in every version.
+    if let Ok(((0, version), _)) = postcard::take_from_bytes::<(u32, u32)>(body)
+        && version != PROTOCOL_VERSION
+    {
+        return Err(BadMessage::OtherVersion(version));
+    }
+    decode_frame(body).map_err(BadMessage::Undecodable)
+}
+
+/// One encoded handshake message of each kind (a hello from `role`
+/// first), for the decoder tests.
+#[cfg(test)]
+pub(crate) fn handshake_samples(role: Role) -> Vec<Vec<u8>> {
+    let messages = [
+        Message::Hello {
+            version: PROTOCOL_VERSION,
+            fingerprint: "build-ünïcode".into(),
+            role: Some(role),
+            nonce: [7; NONCE],
+        },
+        Message::Proof { mac: vec![1; 32] },
+        Message::Accepted,
+    ];
+    messages
+        .iter()
+        .map(|m| super::encode_frame(m).expect("a handshake message encodes"))
+        .collect()
+}
+
 fn nonce() -> [u8; NONCE] {
     let mut nonce = [0u8; NONCE];
     SystemRandom::new()
@@ -205,25 +243,23 @@ impl<'c> Wire<'c> {
             }
             Err(e) => return Err(self.peer_refusal().unwrap_or(e)),
         };
-        // A hello is variant 0 followed by the version, in every version.
-        if let Ok(((0, version), _)) = postcard::take_from_bytes::<(u32, u32)>(&body)
-            && version != PROTOCOL_VERSION
-        {
-            let reason = format!(
-                "other protocol version: {} speaks barks protocol {version}, {} speaks {PROTOCOL_VERSION}",
-                self.them, self.me
-            );
-            let refusal = Refusal::ProtocolVersion {
-                speaks: PROTOCOL_VERSION,
-            };
-            return Err(self.refuse(refusal, reason));
-        }
-        decode_frame(&body).map_err(|e| {
-            self.refuse(
+        match decode_message(&body) {
+            Ok(message) => Ok(message),
+            Err(BadMessage::OtherVersion(version)) => {
+                let reason = format!(
+                    "other protocol version: {} speaks barks protocol {version}, {} speaks {PROTOCOL_VERSION}",
+                    self.them, self.me
+                );
+                let refusal = Refusal::ProtocolVersion {
+                    speaks: PROTOCOL_VERSION,
+                };
+                Err(self.refuse(refusal, reason))
+            }
+            Err(BadMessage::Undecodable(e)) => Err(self.refuse(
                 Refusal::Malformed,
                 format!("undecodable handshake message: {e}"),
-            )
-        })
+            )),
+        }
     }
 
     async fn hello(&mut self) -> Result<(String, Option<Role>, [u8; NONCE]), NetError> {

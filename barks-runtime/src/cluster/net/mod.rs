@@ -37,10 +37,14 @@ mod refusal;
 mod secret;
 mod tls;
 
+pub(crate) use close::{decode_refusal, printable};
 pub use config::{DEFAULT_MAX_FRAME, NetConfig, Role};
 pub use error::NetError;
 pub use frame::{FrameReceiver, FrameSender, decode_frame, encode_frame};
 pub use handshake::PROTOCOL_VERSION;
+#[cfg(test)]
+pub(crate) use handshake::handshake_samples;
+pub(crate) use handshake::{BadMessage, decode_message};
 pub use listener::Listener;
 pub use peer::{Peer, connect};
 pub use secret::{MIN_SECRET_CHARS, SECRET_ENV, SECRET_FILE_ENV, Secret};

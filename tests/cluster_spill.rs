@@ -1,0 +1,343 @@
+//! Shuffle map outputs spilled to the workers' local disks, on
+//! `local-cluster[2,1]` (worker processes of this test binary, over QUIC).
+//!
+//! With a shuffle memory budget of 1 byte every map output goes to a spill
+//! file; the shuffle-heavy operators (`reduce_by_key`, `group_by_key`,
+//! `join`, `sort_by_key`) must still give what `local[2]` and a sequential
+//! model give. The spill files are observed from inside a job (a reduce task
+//! lists the spill directory while its run's outputs exist) and must be gone
+//! when the run ends and when the workers stop. A spill file truncated in the
+//! middle of a job is a fetch failure: the map output is recomputed and the
+//! job's result is unchanged.
+//!
+//! The spill settings reach the worker processes through the environment
+//! they inherit (`BARKS_SHUFFLE_MEMORY`, `BARKS_SPILL_DIR`), so clusters are
+//! started one at a time under a lock.
+
+use barks::prelude::*;
+use barks::runtime::cluster::{SHUFFLE_MEMORY_ENV, SPILL_DIR_ENV};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+// ---- harness ---------------------------------------------------------------
+
+static ENV: Mutex<()> = Mutex::new(());
+
+/// A `local-cluster[2,1]` whose workers keep `budget` of shuffle output in
+/// memory and spill into `dir`.
+fn cluster(budget: &str, dir: &Path) -> barks::runtime::Result<Context> {
+    let _only_us = ENV.lock().unwrap_or_else(|e| e.into_inner());
+    // SAFETY: every test of this binary changes the environment only under
+    // this lock, and reads none of these variables itself.
+    unsafe {
+        std::env::set_var(SHUFFLE_MEMORY_ENV, budget);
+        std::env::set_var(SPILL_DIR_ENV, dir);
+    }
+    let ctx = Context::new("local-cluster[2,1]");
+    unsafe {
+        std::env::remove_var(SHUFFLE_MEMORY_ENV);
+        std::env::remove_var(SPILL_DIR_ENV);
+    }
+    ctx
+}
+
+fn local() -> Context {
+    Context::new("local[2]").unwrap()
+}
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+/// The spill files under `dir`.
+fn spill_files(dir: &Path) -> Vec<PathBuf> {
+    files_under(dir)
+        .into_iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "data"))
+        .collect()
+}
+
+/// Waits (bounded) until `done()` holds.
+fn eventually(what: &str, done: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "timed out waiting until {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
+    v.sort();
+    v
+}
+
+/// Records with unicode keys, empty and large values, and one hot key.
+fn records(n: usize) -> Vec<(String, String)> {
+    (0..n)
+        .map(|i| {
+            let key = if i % 3 == 0 {
+                "hot ✓".to_string()
+            } else {
+                format!("kéy-{}", i % 97)
+            };
+            let value = match i % 5 {
+                0 => String::new(),
+                1 => "ü".repeat(3000),
+                _ => format!("v{i}"),
+            };
+            (key, value)
+        })
+        .collect()
+}
+
+// ---- jobs --------------------------------------------------------------------
+
+/// Tagged lines of several shuffles over `records`, in `p` input partitions;
+/// `n` is the partition count of one explicit hash partitioning.
+#[barks::job]
+fn shuffled(records: Vec<(String, String)>, p: usize, n: usize) -> Vec<String> {
+    pipeline! {
+        let src = parallelize(records, p);
+        let lengths = src.map_values(|v| v.len());
+        let reduced = lengths.reduce_by_key(|a, b| a + b).map(|r| format!("reduce {r:?}"));
+        let grouped = src
+            .group_by_key()
+            .map(|(k, vs)| { let mut vs = vs; vs.sort(); format!("group {:?}", (k, vs)) });
+        let counts = src.map_values(|_| 1u64).reduce_by_key(|a, b| a + b);
+        let joined = lengths.join(counts).map(|r| format!("join {r:?}"));
+        let spread = src.partition_by(n).map_partitions_with_index(|i, it| it.map(move |(k, _)| format!("partition {k} {i}")));
+        reduced.union(grouped).union(joined).union(spread).collect()
+    }
+}
+
+fn shuffled_model(records: &[(String, String)], n: usize) -> Vec<String> {
+    let mut groups: BTreeMap<&String, Vec<String>> = BTreeMap::new();
+    for (k, v) in records {
+        groups.entry(k).or_default().push(v.clone());
+    }
+    let mut out = Vec::new();
+    for (k, vs) in &groups {
+        let length: usize = vs.iter().map(String::len).sum();
+        out.push(format!("reduce {:?}", ((*k).clone(), length)));
+        out.push(format!("group {:?}", ((*k).clone(), sorted(vs.clone()))));
+        for v in vs {
+            let joined = ((*k).clone(), (v.len(), vs.len() as u64));
+            out.push(format!("join {joined:?}"));
+        }
+    }
+    for (k, _) in records {
+        let i = barks::runtime::hash_partition(k, n);
+        out.push(format!("partition {k} {i}"));
+    }
+    sorted(out)
+}
+
+/// `records` sorted by key, descending.
+#[barks::job]
+fn sorted_by_key(records: Vec<(String, String)>, p: usize) -> Vec<(String, String)> {
+    pipeline! {
+        parallelize(records, p).sort_by_key(false).collect()
+    }
+}
+
+/// How many spill files each reduce task of a `reduce_by_key` over
+/// `records` sees under `dir` (while its run's map outputs exist); there
+/// are as many reduce tasks as input partitions.
+#[barks::job]
+fn spill_files_seen(records: Vec<(String, String)>, p: usize, dir: String) -> Vec<usize> {
+    pipeline! {
+        parallelize(records, p)
+            .map_values(|v| v.len())
+            .reduce_by_key(|a, b| a + b)
+            .map_partitions(move |it| {
+                let _ = it.count();
+                std::iter::once(spill_files(Path::new(&dir)).len())
+            })
+            .collect()
+    }
+}
+
+/// Per-key value lengths over 8 reduce partitions, as lines. The first
+/// record any reduce task sees truncates one spill file under `dir` to
+/// nothing (once: `marker` records which), so the reduce tasks that run
+/// after it fail to read that map output. Each task of the final stage adds
+/// a line naming the spill files it sees under `listed` (the same `dir`).
+#[barks::job]
+fn lengths_with_a_truncated_spill(
+    records: Vec<(String, String)>,
+    p: usize,
+    dir: String,
+    marker: String,
+    listed: String,
+) -> Vec<String> {
+    pipeline! {
+        parallelize(records, p)
+            .map_values(|v| v.len())
+            .partition_by(8)
+            .map(move |r| {
+                truncate_one_spill_file_once(Path::new(&dir), Path::new(&marker));
+                r
+            })
+            .reduce_by_key(|a, b| a + b)
+            .map_partitions(move |it| {
+                let mut lines: Vec<String> = it.map(|r| format!("{r:?}")).collect();
+                let names: Vec<String> = spill_files(Path::new(&listed))
+                    .iter()
+                    .map(|f| f.display().to_string())
+                    .collect();
+                lines.push(format!("files {}", names.join(" ")));
+                lines.into_iter()
+            })
+            .collect()
+    }
+}
+
+fn truncate_one_spill_file_once(dir: &Path, marker: &Path) {
+    let Ok(mut first) = std::fs::File::create_new(marker) else {
+        return;
+    };
+    let victim = spill_files(dir).into_iter().next().expect("a spill file");
+    std::fs::File::options()
+        .write(true)
+        .open(&victim)
+        .and_then(|f| f.set_len(0))
+        .expect("truncating a spill file");
+    use std::io::Write;
+    write!(first, "{}", victim.display()).expect("writing the marker");
+}
+
+// ---- tests -------------------------------------------------------------------
+
+#[test]
+fn shuffles_that_spill_everything_agree_with_local_mode_and_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let spilling = cluster("1", dir.path()).unwrap();
+    let local = local();
+    for (n, p) in [(40, 1), (400, 3), (0, 2), (7, 5)] {
+        let input = records(n);
+        let expected = shuffled_model(&input, 6);
+        for (master, ctx) in [("local[2]", &local), ("local-cluster[2,1]", &spilling)] {
+            let got = sorted(ctx.run_job(shuffled(input.clone(), p, 6)).unwrap());
+            assert_eq!(got, expected, "{master}, {n} records in {p} partitions");
+
+            let got = ctx.run_job(sorted_by_key(input.clone(), p)).unwrap();
+            let keys: Vec<&String> = got.iter().map(|(k, _)| k).collect();
+            let mut want: Vec<&String> = input.iter().map(|(k, _)| k).collect();
+            want.sort_by(|a, b| b.cmp(a));
+            assert_eq!(keys, want, "{master}: keys in descending order");
+            assert_eq!(sorted(got), sorted(input.clone()), "{master}: same records");
+        }
+        // A run's spill files go when it ends.
+        eventually("the run's spill files are removed", || {
+            spill_files(dir.path()).is_empty()
+        });
+    }
+    drop(spilling);
+    eventually("the workers' spill directories are removed", || {
+        files_under(dir.path()).is_empty() && std::fs::read_dir(dir.path()).unwrap().count() == 0
+    });
+}
+
+#[test]
+fn outputs_stay_in_memory_within_the_budget_and_spill_beyond_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let arg = dir.path().to_str().unwrap().to_string();
+    let input = records(300);
+    let p = 3;
+    {
+        let roomy = cluster("64m", dir.path()).unwrap();
+        let seen = roomy
+            .run_job(spill_files_seen(input.clone(), p, arg.clone()))
+            .unwrap();
+        assert_eq!(seen, vec![0; p], "nothing spills within the budget");
+    }
+    let tight = cluster("1", dir.path()).unwrap();
+    let seen = tight
+        .run_job(spill_files_seen(input.clone(), p, arg.clone()))
+        .unwrap();
+    assert_eq!(seen, vec![p; p], "every map output spilled, one file each");
+    eventually("the run's spill files are removed", || {
+        spill_files(dir.path()).is_empty()
+    });
+    let seen = tight.run_job(spill_files_seen(Vec::new(), 2, arg)).unwrap();
+    assert_eq!(seen, vec![2, 2], "empty outputs spill too");
+    drop(tight);
+    eventually("the workers' spill directories are removed", || {
+        std::fs::read_dir(dir.path()).unwrap().count() == 0
+    });
+}
+
+#[test]
+fn a_truncated_spill_file_is_recomputed_and_the_result_is_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = tempfile::tempdir().unwrap();
+    let marker = marker.path().join("truncated");
+    let input = records(500);
+    let mut expected: BTreeMap<String, usize> = BTreeMap::new();
+    for (k, v) in &input {
+        *expected.entry(k.clone()).or_default() += v.len();
+    }
+    let ctx = cluster("1", dir.path()).unwrap();
+    let got = ctx
+        .run_job(lengths_with_a_truncated_spill(
+            input,
+            4,
+            dir.path().to_str().unwrap().to_string(),
+            marker.to_str().unwrap().to_string(),
+            dir.path().to_str().unwrap().to_string(),
+        ))
+        .unwrap();
+    let victim = std::fs::read_to_string(&marker).expect("a spill file was truncated");
+    // `<worker dir>/run-R/shuffle-S-map-M-N.data`: the recomputed output
+    // of the same map is another file (the truncated copy stays until the
+    // run ends if the output was recomputed on the other worker).
+    let name = Path::new(&victim).file_name().unwrap().to_str().unwrap();
+    let map = &name[..name.rfind('-').unwrap() + 1];
+    let (files, lines): (Vec<String>, Vec<String>) =
+        got.into_iter().partition(|l| l.starts_with("files "));
+    let seen: Vec<&str> = files.iter().flat_map(|l| l.split(' ').skip(1)).collect();
+    assert!(
+        seen.iter().any(|f| *f != victim
+            && Path::new(f)
+                .file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with(map)),
+        "no recomputed {map}*: {seen:?}"
+    );
+    let expected: Vec<String> = expected.into_iter().map(|r| format!("{r:?}")).collect();
+    assert_eq!(sorted(lines), sorted(expected));
+}
+
+#[test]
+fn workers_refuse_to_start_without_a_usable_spill_directory_or_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "not a directory").unwrap();
+    let err = cluster("1", &file.join("spill")).unwrap_err().to_string();
+    assert!(
+        err.contains("every local-cluster worker process has exited"),
+        "{err}"
+    );
+    let err = cluster("lots", dir.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("every local-cluster worker process has exited"),
+        "{err}"
+    );
+}
