@@ -18,7 +18,10 @@
 
 mod batch;
 mod chunk_reader;
+mod decode;
+mod encode;
 mod options;
+mod plan;
 mod predicate;
 mod schema;
 mod sink;

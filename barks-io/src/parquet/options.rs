@@ -19,7 +19,8 @@ pub struct ParquetOptions {
     /// At most this many bytes of a file per partition (default 128 MiB, as
     /// Spark's `maxPartitionBytes`). A partition reads the row groups whose
     /// middle byte falls in its range, so it holds one row group or a group
-    /// of consecutive ones.
+    /// of consecutive ones. The number of ranges is aimed at a multiple
+    /// of the default parallelism, so every task slot has as many to read.
     pub max_partition_bytes: u64,
     /// Rows decoded at a time (the size of the record batches).
     pub batch_rows: usize,

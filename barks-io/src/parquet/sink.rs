@@ -1,6 +1,7 @@
 //! Writing typed rows or record batches as Parquet part files.
 
 use super::batch::Batch;
+use super::encode::RowBatcher;
 use super::options::ParquetWriteOptions;
 use super::schema;
 use crate::compress::{CompressedWrite, Compression};
@@ -13,7 +14,7 @@ use parquet::file::properties::WriterProperties;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-/// Rows decoded into one Arrow batch before it is handed to the writer.
+/// Rows encoded into one Arrow batch before it is handed to the writer.
 const BATCH_ROWS: usize = 8192;
 
 /// Parquet as a [`PartEncoder`] of serde rows `T`.
@@ -59,24 +60,29 @@ impl<T: Data> PartEncoder<T> for RowEncoder<T> {
         ".parquet"
     }
 
-    fn write_part(&self, out: &mut CompressedWrite, records: BoxIter<T>) -> Result<()> {
+    fn write_part(&self, out: &mut CompressedWrite, mut records: BoxIter<T>) -> Result<()> {
         let path = out.path().to_string();
-        let fields = schema::fields_of::<T>()?;
-        let schema = Arc::new(Schema::new(fields.clone()));
-        let writer = writer(&self.options, out, schema)?;
-        let mut records = records.peekable();
+        let failed = |e: String| {
+            Error::io(
+                &path,
+                format!(
+                    "cannot encode rows of type `{}`: {e}",
+                    std::any::type_name::<T>()
+                ),
+            )
+        };
+        let mut batcher = RowBatcher::new(schema::fields_of::<T>()?, BATCH_ROWS).map_err(failed)?;
+        let writer = writer(&self.options, out, batcher.schema())?;
         let batches = std::iter::from_fn(|| {
-            records.peek()?;
-            let chunk: Vec<T> = records.by_ref().take(BATCH_ROWS).collect();
-            Some(serde_arrow::to_record_batch(&fields, &chunk).map_err(|e| {
-                Error::io(
-                    &path,
-                    format!(
-                        "cannot encode rows of type `{}`: {e}",
-                        std::any::type_name::<T>()
-                    ),
-                )
-            }))
+            for row in records.by_ref() {
+                if let Err(e) = batcher.push(&row) {
+                    return Some(Err(failed(e)));
+                }
+                if batcher.len() == BATCH_ROWS {
+                    break;
+                }
+            }
+            (batcher.len() > 0).then(|| batcher.take_batch().map_err(failed))
         });
         write_batches(writer, &path, batches)
     }

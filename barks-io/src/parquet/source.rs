@@ -1,12 +1,14 @@
 //! Reading Parquet files: one partition per byte range of a file, holding
-//! the row groups whose middle byte falls in it (Spark's planning: only file
-//! sizes are needed to plan, footers are read by the tasks).
+//! the row groups whose middle byte falls in it (see [`super::plan`]); rows
+//! are decoded as they are asked for (see [`super::decode`]).
 
 use super::batch::Batch;
 use super::chunk_reader::StorageFile;
+use super::decode::TypedRows;
 use super::options::ParquetOptions;
+use super::plan::plan_ranges;
 use super::schema;
-use crate::split::{Split, plan_splits};
+use crate::split::Split;
 use crate::storage::{Storage, storage_for};
 use arrow_array::RecordBatch;
 use arrow_schema::{FieldRef, Schema};
@@ -25,10 +27,16 @@ trait BatchRows: Send + Sync + 'static {
     type Row: Send + 'static;
     /// The columns to read when the options name none (`None`: all).
     fn default_columns(&self, file: &Schema) -> Result<Option<Vec<String>>>;
+    /// The message of an error met decoding a batch.
+    fn describe(&self, error: String) -> String;
     /// Checks the file's schema before reading.
     fn check(&self, path: &str, file: &Schema) -> Result<()>;
-    /// The elements of one batch.
-    fn rows(&self, batch: RecordBatch) -> Result<Vec<Self::Row>, String>;
+    /// The elements of one batch, each decoded when it is asked for.
+    type Rows: Iterator<Item = Self::Row> + Send;
+    /// The elements of one batch, or why they cannot be decoded.
+    fn rows(&self, batch: RecordBatch) -> Result<Self::Rows, String>;
+    /// Why `rows` ended early, if it did.
+    fn error(rows: &mut Self::Rows) -> Option<String>;
 }
 
 /// Rows of a serde type.
@@ -40,6 +48,7 @@ struct Typed<T> {
 
 impl<T: DeserializeOwned + Send + 'static> BatchRows for Typed<T> {
     type Row = T;
+    type Rows = TypedRows<T>;
 
     fn default_columns(&self, file: &Schema) -> Result<Option<Vec<String>>> {
         let fields = self.fields.as_ref().map_err(Clone::clone)?;
@@ -57,13 +66,19 @@ impl<T: DeserializeOwned + Send + 'static> BatchRows for Typed<T> {
         schema::check::<T>(path, file, fields)
     }
 
-    fn rows(&self, batch: RecordBatch) -> Result<Vec<T>, String> {
-        serde_arrow::from_record_batch(&batch).map_err(|e| {
-            format!(
-                "cannot decode rows of type `{}`: {e}",
-                std::any::type_name::<T>()
-            )
-        })
+    fn rows(&self, batch: RecordBatch) -> Result<TypedRows<T>, String> {
+        TypedRows::new(&batch)
+    }
+
+    fn error(rows: &mut TypedRows<T>) -> Option<String> {
+        rows.take_error()
+    }
+
+    fn describe(&self, error: String) -> String {
+        format!(
+            "cannot decode rows of type `{}`: {error}",
+            std::any::type_name::<T>()
+        )
     }
 }
 
@@ -72,6 +87,7 @@ struct Batches;
 
 impl BatchRows for Batches {
     type Row = Batch;
+    type Rows = std::iter::Once<Batch>;
 
     fn default_columns(&self, _: &Schema) -> Result<Option<Vec<String>>> {
         Ok(None)
@@ -81,8 +97,16 @@ impl BatchRows for Batches {
         Ok(())
     }
 
-    fn rows(&self, batch: RecordBatch) -> Result<Vec<Batch>, String> {
-        Ok(vec![Batch(batch)])
+    fn rows(&self, batch: RecordBatch) -> Result<Self::Rows, String> {
+        Ok(std::iter::once(Batch(batch)))
+    }
+
+    fn error(_: &mut Self::Rows) -> Option<String> {
+        None
+    }
+
+    fn describe(&self, error: String) -> String {
+        error
     }
 }
 
@@ -100,7 +124,12 @@ impl<R: BatchRows> ParquetSource<R> {
         let min_partitions = options.min_partitions.unwrap_or_else(default_parallelism);
         let input = storage_for(path).and_then(|storage| {
             let files = storage.list(path)?;
-            let splits = plan_splits(files, min_partitions, options.max_partition_bytes, |_| true);
+            let splits = plan_ranges(
+                files,
+                min_partitions,
+                default_parallelism(),
+                options.max_partition_bytes,
+            );
             Ok((storage, splits))
         });
         ParquetSource {
@@ -186,7 +215,7 @@ impl<R: BatchRows> Source for ParquetSource<R> {
         Ok(Box::new(Rows {
             reader,
             rows: self.rows.clone(),
-            current: Vec::new().into_iter(),
+            current: None,
             path,
             errors,
         }))
@@ -197,7 +226,8 @@ impl<R: BatchRows> Source for ParquetSource<R> {
 struct Rows<R: BatchRows> {
     reader: ParquetRecordBatchReader,
     rows: Arc<R>,
-    current: std::vec::IntoIter<R::Row>,
+    /// The rest of the batch being decoded.
+    current: Option<R::Rows>,
     path: Arc<str>,
     errors: ErrorSink,
 }
@@ -207,16 +237,24 @@ impl<R: BatchRows> Iterator for Rows<R> {
 
     fn next(&mut self) -> Option<R::Row> {
         loop {
-            if let Some(row) = self.current.next() {
-                return Some(row);
-            }
-            let decoded = match self.reader.next()? {
-                Ok(batch) => self.rows.rows(batch),
-                Err(e) => Err(format!("cannot read: {e}")),
+            let decoded = match self.current.as_mut() {
+                Some(rows) => match rows.next() {
+                    Some(row) => return Some(row),
+                    None => R::error(rows).map(|e| Err(self.rows.describe(e))),
+                },
+                None => None,
+            };
+            let decoded = match decoded {
+                Some(failed) => failed,
+                None => match self.reader.next()? {
+                    Ok(batch) => self.rows.rows(batch).map_err(|e| self.rows.describe(e)),
+                    Err(e) => Err(format!("cannot read: {e}")),
+                },
             };
             match decoded {
-                Ok(rows) => self.current = rows.into_iter(),
+                Ok(rows) => self.current = Some(rows),
                 Err(message) => {
+                    self.current = None;
                     self.errors.fail(Error::Input {
                         location: self.path.to_string(),
                         message,
