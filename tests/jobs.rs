@@ -178,6 +178,14 @@ fn fused_chain_model(data: &[i32]) -> Vec<(i32, (i64, usize))> {
         .collect()
 }
 
+#[test]
+fn a_fused_run_of_filters_keeps_the_key_partitioning() {
+    // One shuffle (the first reduce_by_key) and the result stage: the second
+    // reduce_by_key, after a fused run of filters only, needs no shuffle.
+    let plan = fused_chain(vec![1, 2, 3], 4).plan(2).unwrap();
+    assert_eq!(plan.desc.stages.len(), 2, "{:?}", plan.desc.stages);
+}
+
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
 
