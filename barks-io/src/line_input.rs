@@ -6,7 +6,7 @@
 use crate::compress::Compression;
 use crate::split::{MAX_SPLIT, Split, SplitLines, lines_before, plan_splits};
 use crate::storage::{Storage, storage_for};
-use barks_runtime::{ErrorSink, Result};
+use barks_runtime::{ErrorSink, Result, default_parallelism};
 use std::io::Read;
 use std::sync::Arc;
 
@@ -30,9 +30,13 @@ impl LineInput {
         let storage = storage_for(path)?;
         let files = storage.list(path)?;
         let codec = |file: &str| compression.unwrap_or_else(|| Compression::from_path(file));
-        let splits = plan_splits(files, min_partitions, MAX_SPLIT, |f| {
-            !whole_files && codec(&f.path).splittable()
-        });
+        let splits = plan_splits(
+            files,
+            min_partitions,
+            default_parallelism(),
+            MAX_SPLIT,
+            |f| !whole_files && codec(&f.path).splittable(),
+        );
         Ok(LineInput {
             storage,
             splits,

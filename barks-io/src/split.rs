@@ -30,17 +30,26 @@ pub struct Split {
 /// false becomes one range whatever its size. Empty files yield no range.
 ///
 /// The ranges of splittable files have about equal sizes, and their number
-/// is a multiple of `min_partitions` (the parallelism), so that no task
-/// slot is left with one more range than the others to finish alone.
+/// is aimed at a multiple of `slots` (the task slots that run them), so that
+/// the last wave of tasks keeps every slot busy instead of leaving one range
+/// to finish alone; each file is cut on its own, so files whose sizes do not
+/// divide evenly may add a range each.
+///
+/// ```text
+/// 105 MiB, 32 MiB at most, 2 slots: 4 ranges of ~26 MiB, not 32 + 32 + 41
+/// ```
 pub fn plan_splits(
     files: Vec<FileMeta>,
     min_partitions: usize,
+    slots: usize,
     max_split: u64,
     splittable: impl Fn(&FileMeta) -> bool,
 ) -> Vec<Split> {
     let total: u64 = files.iter().map(|f| f.size).sum();
-    let slots = min_partitions.max(1) as u64;
-    let ranges = total.div_ceil(max_split.max(1)).div_ceil(slots) * slots;
+    let ranges = total
+        .div_ceil(max_split.max(1))
+        .max(min_partitions as u64)
+        .next_multiple_of(slots.max(1) as u64);
     let goal = total.div_ceil(ranges.max(1)).max(1);
     let mut splits = Vec::new();
     for meta in files {
@@ -173,6 +182,7 @@ mod tests {
         let splits = plan_splits(
             vec![meta("a", 100), meta("b", 0), meta("c", 7)],
             4,
+            1,
             MAX_SPLIT,
             |_| true,
         );
@@ -193,7 +203,7 @@ mod tests {
         // 105 MiB on 2 slots with 32 MiB at most: 4 ranges of ~26 MiB, not
         // 32 + 32 + 41 (which leaves one slot working alone at the end).
         let size = 105 << 20;
-        let splits = plan_splits(vec![meta("a", size)], 2, MAX_SPLIT, |_| true);
+        let splits = plan_splits(vec![meta("a", size)], 2, 2, MAX_SPLIT, |_| true);
         assert_eq!(splits.len(), 4);
         let lens: Vec<u64> = splits.iter().map(|s| s.end - s.start).collect();
         assert!(lens.iter().all(|&l| l <= MAX_SPLIT), "{lens:?}");
@@ -202,8 +212,46 @@ mod tests {
     }
 
     #[test]
+    fn range_counts_round_up_to_the_slots() {
+        let mib = 1 << 20;
+        let plan =
+            |min, slots| plan_splits(vec![meta("a", 1042 * mib)], min, slots, 128 * mib, |_| true);
+        // 1042 MiB at 128 MiB at most needs 9 ranges; 2 slots get 10 of ~104 MiB.
+        let splits = plan(2, 2);
+        assert_eq!(splits.len(), 10);
+        assert!(
+            splits
+                .iter()
+                .all(|s| (s.end - s.start).abs_diff(1042 * mib / 10) < 10)
+        );
+        assert_eq!(splits.last().map(|s| s.end), Some(1042 * mib));
+        assert_eq!(plan(1, 1).len(), 9);
+        assert_eq!(plan(1, 3).len(), 9);
+        assert_eq!(plan(10, 4).len(), 12);
+    }
+
+    #[test]
+    fn small_and_empty_files() {
+        assert!(plan_splits(vec![], 2, 2, 100, |_| true).is_empty());
+        assert!(plan_splits(vec![meta("e", 0)], 2, 2, 100, |_| true).is_empty());
+        let splits = plan_splits(
+            vec![meta("a", 10), meta("e", 0), meta("b", 10)],
+            1,
+            2,
+            100,
+            |_| true,
+        );
+        let sizes: Vec<u64> = splits.iter().map(|s| s.end - s.start).collect();
+        assert_eq!(sizes, [10, 10]);
+        assert_eq!(
+            splits.iter().map(|s| &*s.file).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+    }
+
+    #[test]
     fn unsplittable_files_are_one_range() {
-        let splits = plan_splits(vec![meta("a.gz", 100)], 8, MAX_SPLIT, |_| false);
+        let splits = plan_splits(vec![meta("a.gz", 100)], 8, 2, MAX_SPLIT, |_| false);
         assert_eq!(splits.len(), 1);
         assert_eq!((splits[0].start, splits[0].end), (0, 100));
     }
@@ -221,6 +269,7 @@ mod tests {
             let splits = plan_splits(
                 vec![meta(&path, text.len() as u64)],
                 parts,
+                1,
                 MAX_SPLIT,
                 |_| true,
             );

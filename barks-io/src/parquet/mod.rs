@@ -21,7 +21,6 @@ mod chunk_reader;
 mod decode;
 mod encode;
 mod options;
-mod plan;
 mod predicate;
 mod schema;
 mod sink;

@@ -1,14 +1,15 @@
 //! Reading Parquet files: one partition per byte range of a file, holding
-//! the row groups whose middle byte falls in it (see [`super::plan`]); rows
-//! are decoded as they are asked for (see [`super::decode`]).
+//! the row groups whose middle byte falls in it. The ranges are planned
+//! from the file sizes alone ([`plan_splits`]; the tasks read the footers,
+//! as in Spark); rows are decoded as they are asked for (see
+//! [`super::decode`]).
 
 use super::batch::Batch;
 use super::chunk_reader::StorageFile;
 use super::decode::TypedRows;
 use super::options::ParquetOptions;
-use super::plan::plan_ranges;
 use super::schema;
-use crate::split::Split;
+use crate::split::{Split, plan_splits};
 use crate::storage::{Storage, storage_for};
 use arrow_array::RecordBatch;
 use arrow_schema::{FieldRef, Schema};
@@ -124,11 +125,12 @@ impl<R: BatchRows> ParquetSource<R> {
         let min_partitions = options.min_partitions.unwrap_or_else(default_parallelism);
         let input = storage_for(path).and_then(|storage| {
             let files = storage.list(path)?;
-            let splits = plan_ranges(
+            let splits = plan_splits(
                 files,
                 min_partitions,
                 default_parallelism(),
                 options.max_partition_bytes,
+                |_| true,
             );
             Ok((storage, splits))
         });
