@@ -30,7 +30,10 @@ start mssql
 
 python3 -c 'import pyarrow' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check pyarrow
 
+disk() { echo "disk $1: $(df -h . | awk 'NR==2 {print $4 " free of " $2}'), target/ $(du -sh target 2>/dev/null | cut -f1)"; }
+disk "before the build"
 cargo test --workspace --all-features --locked --no-run
+disk "after the build"
 
 for service in pg mongo mssql; do
     if ! wait "$(cat "$logs/$service.pid")"; then

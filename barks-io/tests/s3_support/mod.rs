@@ -1,5 +1,5 @@
-//! Shared by the S3 tests (barks-io/tests/s3.rs and the root
-//! tests/s3_pipeline.rs): the test gateway's address, a fresh bucket per
+//! Shared by the S3 tests (barks-io/tests/suite/s3.rs and the root
+//! tests/suite/s3_pipeline.rs): the test gateway's address, a fresh bucket per
 //! test, and `curl` as an S3 client independent of barks (SigV4-signed
 //! requests), to check what barks wrote and to write what barks reads.
 

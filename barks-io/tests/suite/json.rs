@@ -1,13 +1,11 @@
 //! JSON lines in and out, against Python's `json` module as the reference.
 
-mod common;
-
+use crate::common::{parts, python, run, s};
 use barks_io::{
     BadRecordMode, Compression, JsonOptions, JsonWriteOptions, SaveAsJson, dropped_records,
     json_file, json_file_permissive,
 };
 use barks_runtime::parallelize;
-use common::{parts, python, run, s};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

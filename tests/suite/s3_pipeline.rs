@@ -5,11 +5,8 @@
 //! independent client that writes the input and reads the output.
 #![cfg(feature = "s3")]
 
-#[path = "../barks-io/tests/s3_support/mod.rs"]
-mod s3_support;
-
+use crate::s3_support::s3;
 use barks::prelude::*;
-use s3_support::s3;
 use std::collections::BTreeMap;
 
 const MASTERS: [&str; 2] = ["local[3]", "local-cluster[2,2]"];

@@ -13,16 +13,14 @@
 //! operators over `parallelize`, `union`, `coalesce`, `zip_with_index`,
 //! sorts, `take`, `take_ordered`, `top`, `first`) they are compared exactly.
 
+use crate::common::{pairs, values};
 use barks::prelude::*;
-use common::{pairs, values};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Debug;
 use std::path::{Path, PathBuf};
-
-mod common;
 
 // ---- harness ---------------------------------------------------------------
 

@@ -2,14 +2,12 @@
 //! reference: Python writes the fixtures (CRLF line ends, its own quoting)
 //! and reads what barks writes.
 
-mod common;
-
+use crate::common::{parts, python, run, s};
 use barks_io::{
     BadRecord, BadRecordMode, Compression, CsvOptions, CsvWriteOptions, SaveAsCsv, csv_file,
     csv_file_permissive, dropped_records,
 };
 use barks_runtime::{Dataset, parallelize};
-use common::{parts, python, run, s};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;

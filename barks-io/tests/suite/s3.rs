@@ -6,13 +6,11 @@
 //! barks reads and reads what barks wrote.
 #![cfg(feature = "s3")]
 
-mod s3_support;
-
+use crate::s3_support::s3;
 use barks_io::s3::{MIN_PART_SIZE, S3Config, S3Storage};
 use barks_io::storage::{FileMeta, Storage};
 use barks_io::{FileCommitter, SaveAsTextFile, text_file};
 use barks_runtime::{Context, Output, Result, parallelize};
-use s3_support::s3;
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -652,7 +650,7 @@ fn missing_credentials_are_named() {
     let out = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "list_without_credentials",
+            "s3::list_without_credentials",
             "--ignored",
             "--nocapture",
         ])

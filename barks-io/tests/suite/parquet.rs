@@ -3,16 +3,12 @@
 //! Needs `python3 -m pip install pyarrow` (scripts/test.sh installs it).
 #![cfg(feature = "parquet")]
 
-mod common;
-#[cfg(feature = "s3")]
-mod s3_support;
-
+use crate::common::{parts, python, run, s};
 use barks_io::parquet::{
     Batch, ParquetCompression, ParquetOptions, ParquetWriteOptions, SaveAsParquet,
     SaveBatchesAsParquet, col, parquet_batches, parquet_file,
 };
 use barks_runtime::parallelize;
-use common::{parts, python, run, s};
 use serde::{Deserialize, Serialize};
 
 /// Imports pyarrow or exits saying how to install it.
@@ -589,7 +585,7 @@ pq.write_table(pa.table({'id': pa.array([], pa.int64())}), d + '/none.parquet')
 #[cfg(feature = "s3")]
 #[test]
 fn parquet_on_s3_is_read_by_ranges_and_written_in_parts() {
-    let s3 = s3_support::s3();
+    let s3 = crate::s3_support::s3();
     let bucket = s3.bucket("parquet");
     let dir = tempfile::tempdir().unwrap();
     let local = s(&dir.path().join("in.parquet")).to_string();

@@ -8,15 +8,13 @@
 //! `coalesce`, `zip_with_index`, sorts, `take`, `take_ordered`, `top`,
 //! `first`) they are compared exactly.
 
+use crate::common::{pairs, values};
 use barks::runtime::{Context, Dataset, Output, parallelize, persisted, range};
-use common::{pairs, values};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
-
-mod common;
 
 /// Runs a pipeline on `local[threads]`, panicking on a job error.
 fn run<R: 'static>(threads: usize, pipeline: impl FnOnce() -> Output<R>) -> R {
