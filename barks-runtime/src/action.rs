@@ -371,7 +371,7 @@ impl<T: Data> Dataset<T> {
         &self,
         f: F,
     ) -> Output<()> {
-        self.action(move |it| f(it), |_| ())
+        self.action(f, |_| ())
     }
 
     /// Runs `f` on every record, for its side effects.

@@ -313,17 +313,14 @@ mod tests {
                 disk.put((1, shuffle, map), data.clone(), dep.clone())
                     .unwrap();
             }
-            for map in 0..MAPS {
+            for (map, output) in outputs.iter().enumerate() {
                 for reduce in 0..REDUCES {
                     let key = (1, shuffle, map);
-                    let expected = records_read(&dep, &outputs[map], &summary, reduce);
+                    let expected = records_read(&dep, output, &summary, reduce);
                     assert_eq!(memory.encode(key, reduce, &summary).unwrap(), expected);
                     assert_eq!(disk.encode(key, reduce, &summary).unwrap(), expected);
                     let held = memory.local(key, reduce).unwrap();
-                    assert!(
-                        Arc::ptr_eq(&held, &outputs[map]),
-                        "held outputs are not copied"
-                    );
+                    assert!(Arc::ptr_eq(&held, output), "held outputs are not copied");
                     let read = disk.local(key, reduce).unwrap();
                     assert_eq!(records_read(&dep, &read, &summary, reduce), expected);
                 }

@@ -151,7 +151,9 @@ impl ShuffleSource for RemoteShuffles {
             .shuffle_stage(shuffle)
             .ok_or_else(|| Error::Plan(format!("the plan has no shuffle {shuffle}")))?;
         let summary = dep.decode_summary(&input.summary)?;
-        let mut maps: Vec<Shared> = vec![Arc::new(()); input.maps.len()];
+        // One shared placeholder for the map outputs this reducer does not read.
+        let unread: Shared = Arc::new(());
+        let mut maps: Vec<Shared> = vec![unread; input.maps.len()];
         let mut remote = JoinSet::new();
         for map in dep.maps_read(reduce, input.maps.len()) {
             let addr = input.maps[map];

@@ -82,13 +82,13 @@ where
         for (k, w) in weighted {
             acc += w;
             let next = bounds.len() + 1;
-            if next < self.partitions && acc >= total * next as f64 / self.partitions as f64 {
-                if bounds
+            if next < self.partitions
+                && acc >= total * next as f64 / self.partitions as f64
+                && bounds
                     .last()
                     .is_none_or(|b| order(asc, b, &k) == Ordering::Less)
-                {
-                    bounds.push(k);
-                }
+            {
+                bounds.push(k);
             }
         }
         Arc::new(bounds)
