@@ -130,7 +130,7 @@ fn apply_mode<T: Send + 'static>(
     partition: usize,
 ) -> BoxIter<T> {
     match mode {
-        BadRecordMode::FailFast => Box::new(records.map_while(move |r| match r {
+        BadRecordMode::FailFast => BoxIter::new(records.map_while(move |r| match r {
             Ok(row) => Some(row),
             Err(bad) => {
                 errors.fail(bad.into());
@@ -139,7 +139,7 @@ fn apply_mode<T: Send + 'static>(
         })),
         BadRecordMode::DropMalformed => {
             let mut dropped = DropSlot::open(path, partition);
-            Box::new(records.filter_map(move |r| match r {
+            BoxIter::new(records.filter_map(move |r| match r {
                 Ok(row) => Some(row),
                 Err(_) => {
                     dropped.add_one();

@@ -40,7 +40,7 @@ impl Source for TextSource {
     fn read(&self, partition: usize, errors: ErrorSink) -> Result<BoxIter<String>> {
         let input = self.input.as_ref().map_err(Clone::clone)?;
         let split = input.open(partition, errors.clone())?;
-        Ok(Box::new(Lines {
+        Ok(BoxIter::new(Lines {
             reader: BufReader::with_capacity(1 << 20, split.reader),
             lines: split.lines,
             line: 0,

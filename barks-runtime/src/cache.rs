@@ -5,7 +5,8 @@
 use crate::build;
 use crate::dataset::Dataset;
 use crate::error::Result;
-use crate::node::{AnyNode, BoxIter, Dep, Node, TaskContext};
+use crate::node::{AnyNode, Dep, Node, TaskContext};
+use crate::records::BoxIter;
 use std::sync::{Arc, Mutex};
 
 struct Cached<T> {
@@ -41,7 +42,9 @@ impl<T: Clone + Send + Sync + 'static> Node<T> for Cached<T> {
                 block
             }
         };
-        Ok(Box::new((0..block.len()).map(move |i| block[i].clone())))
+        Ok(BoxIter::new(
+            (0..block.len()).map(move |i| block[i].clone()),
+        ))
     }
 }
 

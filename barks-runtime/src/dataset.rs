@@ -3,7 +3,8 @@
 
 use crate::data::{Data, Key, SortKey};
 use crate::narrow::{Cartesian, Coalesce, MapPartitions, Union};
-use crate::node::{BoxIter, Node};
+use crate::node::Node;
+use crate::records::BoxIter;
 use crate::shuffle;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};

@@ -39,7 +39,7 @@
 
 use crate::data::{Data, Key};
 use crate::dataset::Dataset;
-use crate::node::BoxIter;
+use crate::records::BoxIter;
 use std::marker::PhantomData;
 use std::sync::Arc;
 

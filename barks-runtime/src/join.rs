@@ -6,7 +6,8 @@ use crate::build;
 use crate::dataset::Dataset;
 use crate::error::Result;
 use crate::hash::FastMap;
-use crate::node::{AnyNode, BoxIter, Dep, Node, TaskContext};
+use crate::node::{AnyNode, Dep, Node, TaskContext};
+use crate::records::BoxIter;
 use std::collections::hash_map::Entry;
 use std::hash::Hash;
 use std::marker::PhantomData;
@@ -46,7 +47,7 @@ where
     fn compute(&self, partition: usize, tc: &TaskContext) -> Result<BoxIter<Out>> {
         let left = self.left.compute(partition, tc)?;
         let right = self.right.compute(partition, tc)?;
-        Ok(Box::new((self.f)(left, right)))
+        Ok(BoxIter::new((self.f)(left, right)))
     }
 }
 

@@ -3,7 +3,8 @@
 
 use crate::build;
 use crate::error::Result;
-use crate::node::{AnyNode, BoxIter, Dep, Node, TaskContext};
+use crate::node::{AnyNode, Dep, Node, TaskContext};
+use crate::records::BoxIter;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -59,7 +60,7 @@ where
 {
     fn compute(&self, partition: usize, tc: &TaskContext) -> Result<BoxIter<Out>> {
         let input = self.parent.compute(partition, tc)?;
-        Ok(Box::new((self.f)(partition, input)))
+        Ok(BoxIter::new((self.f)(partition, input)))
     }
 }
 
@@ -102,7 +103,7 @@ impl<T: 'static> Node<T> for Union<T> {
             }
             partition -= n;
         }
-        Ok(Box::new(std::iter::empty()))
+        Ok(BoxIter::empty())
     }
 }
 
@@ -148,7 +149,7 @@ impl<T: Send + 'static> Node<T> for Coalesce<T> {
             .range(partition)
             .map(|p| self.parent.compute(p, tc))
             .collect::<Result<Vec<_>>>()?;
-        Ok(Box::new(parts.into_iter().flatten()))
+        Ok(BoxIter::new(parts.into_iter().flatten()))
     }
 }
 
@@ -191,7 +192,7 @@ impl<A: Clone + Send + 'static, B: Clone + Send + Sync + 'static> Node<(A, B)> f
         let left = self.left.compute(partition / right_parts, tc)?;
         let right: Arc<Vec<B>> =
             Arc::new(self.right.compute(partition % right_parts, tc)?.collect());
-        Ok(Box::new(left.flat_map(move |a| {
+        Ok(BoxIter::new(left.flat_map(move |a| {
             let right = right.clone();
             (0..right.len()).map(move |i| (a.clone(), right[i].clone()))
         })))

@@ -2,11 +2,9 @@
 //! partitions, given the outputs of the shuffles it depends on.
 
 use crate::error::{Error, Result};
+use crate::records::BoxIter;
 use std::any::Any;
 use std::sync::{Arc, Mutex};
-
-/// An owned, boxed iterator over one partition's records.
-pub type BoxIter<T> = Box<dyn Iterator<Item = T> + Send>;
 
 /// A type-erased shared value (a shuffle's map output or its driver-side summary).
 pub(crate) type Shared = Arc<dyn Any + Send + Sync>;

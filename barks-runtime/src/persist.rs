@@ -8,7 +8,8 @@ use crate::codec::{decode, encode_shared};
 use crate::data::Data;
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
-use crate::node::{BoxIter, ErrorSink, Shared};
+use crate::node::{ErrorSink, Shared};
+use crate::records::BoxIter;
 use crate::source::{Source, from_source};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -151,7 +152,7 @@ impl<T: Data> Source for PersistedSource<T> {
             (None, None) => return Err(gone()),
         };
         let records = block.downcast::<Vec<T>>().map_err(|_| gone())?;
-        Ok(Box::new(
+        Ok(BoxIter::new(
             (0..records.len()).map(move |i| records[i].clone()),
         ))
     }

@@ -4,7 +4,8 @@
 use crate::build;
 use crate::dataset::Dataset;
 use crate::error::Result;
-use crate::node::{AnyNode, BoxIter, Dep, ErrorSink, Node, TaskContext};
+use crate::node::{AnyNode, Dep, ErrorSink, Node, TaskContext};
+use crate::records::BoxIter;
 use std::sync::Arc;
 
 /// A partitioned source of records. Implement it to add a connector.
@@ -68,7 +69,7 @@ impl<T: Clone + Send + Sync + 'static> Source for Parallelize<T> {
     }
     fn read(&self, partition: usize, _: ErrorSink) -> Result<BoxIter<T>> {
         let data = self.data.clone();
-        Ok(Box::new(
+        Ok(BoxIter::new(
             split_range(data.len(), self.partitions, partition).map(move |i| data[i].clone()),
         ))
     }
@@ -118,7 +119,7 @@ impl Source for Range {
             (partition as u128 + 1) * len / parts,
         );
         let (start, step) = (self.start, self.step);
-        Ok(Box::new((lo..hi).map(move |i| {
+        Ok(BoxIter::new((lo..hi).map(move |i| {
             (i128::from(start) + i as i128 * i128::from(step)) as i64
         })))
     }

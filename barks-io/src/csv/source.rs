@@ -37,7 +37,7 @@ impl<T: DeserializeOwned + Send + 'static> RecordFormat for Csv<T> {
             let mut head = self.options.reader_builder().from_reader(head);
             first_record(&mut head, lines.file())?
         };
-        Ok(Box::new(CsvRecords {
+        Ok(BoxIter::new(CsvRecords {
             reader,
             headers,
             record: ByteRecord::new(),

@@ -21,7 +21,7 @@ impl<T: DeserializeOwned + Send + 'static> RecordFormat for JsonLines<T> {
         split: OpenSplit,
         errors: ErrorSink,
     ) -> Result<BoxIter<Result<T, BadRecord>>> {
-        Ok(Box::new(JsonRecords {
+        Ok(BoxIter::new(JsonRecords {
             reader: BufReader::with_capacity(1 << 16, split.reader),
             lines: split.lines,
             line: 0,

@@ -105,7 +105,7 @@ impl<T: DeserializeOwned + Send + 'static> Source for MongoSource<T> {
         // Fewer ranges than partitions: the collection had fewer distinct
         // values than partitions when the bounds were found.
         let Some(filter) = filters.get(partition) else {
-            return Ok(Box::new(std::iter::empty()));
+            return Ok(BoxIter::empty());
         };
         let projection =
             document(&self.read.projection, "projection").map_err(|e| self.error(e))?;
@@ -120,7 +120,7 @@ impl<T: DeserializeOwned + Send + 'static> Source for MongoSource<T> {
                 .into_future(),
         )
         .map_err(|e| self.error(format!("partition {partition}: {e}")))?;
-        Ok(Box::new(Documents {
+        Ok(BoxIter::new(Documents {
             cursor,
             location: format!("{}, partition {partition}", self.read.describe()),
             errors,

@@ -246,7 +246,20 @@ impl fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
+impl DecodeError {
+    /// The error, naming the column it was met in. Out of line, so that the
+    /// per-row decoding code stays small enough to inline.
+    #[cold]
+    #[inline(never)]
+    fn in_column(self, name: &str) -> DecodeError {
+        DecodeError(format!("column `{name}`: {}", self.0))
+    }
+}
+
 impl de::Error for DecodeError {
+    /// Out of line, as [`DecodeError::in_column`].
+    #[cold]
+    #[inline(never)]
     fn custom<M: fmt::Display>(message: M) -> Self {
         DecodeError(message.to_string())
     }
@@ -262,7 +275,7 @@ macro_rules! deserialize_native {
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
             match self.present().map(|c| &c.values) {
                 Some(Values::$variant(a)) => visitor.$visit(a.value(self.row)),
-                _ => self.deserialize_any(visitor),
+                _ => self.deserialize_other(visitor),
             }
         }
     )*};
@@ -342,7 +355,7 @@ impl<'de> SeqAccess<'de> for RowSeq<'_> {
         };
         seed.deserialize(value)
             .map(Some)
-            .map_err(|e| DecodeError(format!("column `{name}`: {e}")))
+            .map_err(|e| e.in_column(name))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -358,6 +371,14 @@ struct ValueDeserializer<'a> {
 }
 
 impl<'a> ValueDeserializer<'a> {
+    /// A field whose column is null, missing or of another type than the
+    /// field's: rare, so out of line (see [`DecodeError::in_column`]).
+    #[cold]
+    #[inline(never)]
+    fn deserialize_other<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        de::Deserializer::deserialize_any(self, visitor)
+    }
+
     /// The column, if the value is not null.
     #[inline]
     fn present(&self) -> Option<&'a Column> {

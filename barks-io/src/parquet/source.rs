@@ -189,7 +189,7 @@ impl<R: BatchRows> Source for ParquetSource<R> {
             .map(|(i, _)| i)
             .collect();
         if groups.is_empty() {
-            return Ok(Box::new(std::iter::empty()));
+            return Ok(BoxIter::empty());
         }
         let file_schema = builder.schema().clone();
         self.rows.check(&path, &file_schema)?;
@@ -214,7 +214,7 @@ impl<R: BatchRows> Source for ParquetSource<R> {
             builder = builder.with_projection(mask);
         }
         let reader = builder.build().map_err(unreadable)?;
-        Ok(Box::new(Rows {
+        Ok(BoxIter::new(Rows {
             reader,
             rows: self.rows.clone(),
             current: None,

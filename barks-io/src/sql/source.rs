@@ -52,7 +52,7 @@ impl<D: Database, T: DeserializeOwned + Send + 'static> Source for SqlSource<D, 
             path: location.clone().into(),
             message: e,
         })?;
-        Ok(Box::new(Records {
+        Ok(BoxIter::new(Records {
             rows,
             location,
             errors,

@@ -301,7 +301,7 @@ impl Source for FailingSource {
     }
     fn read(&self, partition: usize, errors: ErrorSink) -> barks_runtime::Result<BoxIter<Event>> {
         let rows = events(900).into_iter().skip(partition * 300).take(300);
-        Ok(Box::new(rows.enumerate().map_while(move |(i, e)| {
+        Ok(BoxIter::new(rows.enumerate().map_while(move |(i, e)| {
             if partition == 1 && i == 150 {
                 errors.fail(Error::Plan("bad input in partition 1".into()));
                 None

@@ -207,7 +207,7 @@ impl Source for FailingSource {
     }
     fn read(&self, partition: usize, errors: ErrorSink) -> barks_runtime::Result<BoxIter<Row>> {
         let data = rows(300).into_iter().skip(partition * 100).take(100);
-        Ok(Box::new(data.enumerate().map_while(move |(i, r)| {
+        Ok(BoxIter::new(data.enumerate().map_while(move |(i, r)| {
             if partition == 1 && i == 50 {
                 errors.fail(Error::Plan("bad input in partition 1".into()));
                 None

@@ -333,14 +333,16 @@ impl Source for FailingSource {
     }
     fn read(&self, partition: usize, errors: ErrorSink) -> barks_runtime::Result<BoxIter<Item>> {
         let rows = items(900).into_iter().skip(partition * 300).take(300);
-        Ok(Box::new(rows.enumerate().map_while(move |(i, item)| {
-            if partition == 1 && i == 150 {
-                errors.fail(Error::Plan("bad input in partition 1".into()));
-                None
-            } else {
-                Some(item)
-            }
-        })))
+        Ok(BoxIter::new(rows.enumerate().map_while(
+            move |(i, item)| {
+                if partition == 1 && i == 150 {
+                    errors.fail(Error::Plan("bad input in partition 1".into()));
+                    None
+                } else {
+                    Some(item)
+                }
+            },
+        )))
     }
 }
 

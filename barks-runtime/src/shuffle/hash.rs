@@ -5,7 +5,8 @@ use crate::codec::{decode, encode, encoded_len};
 use crate::data::Data;
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
-use crate::node::{AnyNode, BoxIter, MapOutput, Node, Shared, ShuffleDep, TaskContext, downcast};
+use crate::node::{AnyNode, MapOutput, Node, Shared, ShuffleDep, TaskContext, downcast};
+use crate::records::BoxIter;
 use std::any::Any;
 use std::hash::{BuildHasher, Hash};
 use std::sync::Arc;
@@ -117,7 +118,7 @@ where
             .iter()
             .map(|m| downcast::<Buckets<K, V>>(m, "hash shuffle output"))
             .collect::<Result<Vec<_>>>()?;
-        Ok(Box::new(maps.into_iter().flat_map(move |m| {
+        Ok(BoxIter::new(maps.into_iter().flat_map(move |m| {
             (0..m[partition].len()).map(move |i| m[partition][i].clone())
         })))
     }

@@ -6,7 +6,8 @@ use crate::codec::{decode, encode, encode_any, encode_shared, encoded_len};
 use crate::data::Data;
 use crate::dataset::Dataset;
 use crate::error::Result;
-use crate::node::{AnyNode, BoxIter, MapOutput, Node, Shared, ShuffleDep, TaskContext, downcast};
+use crate::node::{AnyNode, MapOutput, Node, Shared, ShuffleDep, TaskContext, downcast};
+use crate::records::BoxIter;
 use std::any::Any;
 use std::sync::Arc;
 
@@ -86,7 +87,7 @@ impl<T: Clone + Send + Sync + 'static> Node<(T, u64)> for Indexed<T> {
         let offsets = downcast::<Vec<u64>>(&outputs.summary, "partition offsets")?;
         let records = downcast::<Vec<T>>(&outputs.maps[partition], "materialized partition")?;
         let first = offsets[partition];
-        Ok(Box::new(
+        Ok(BoxIter::new(
             (0..records.len()).map(move |i| (records[i].clone(), first + i as u64)),
         ))
     }

@@ -12,7 +12,8 @@ use crate::codec::{decode, encode, encode_any, encode_shared, encoded_len};
 use crate::data::Data;
 use crate::dataset::Dataset;
 use crate::error::Result;
-use crate::node::{AnyNode, BoxIter, MapOutput, Node, Shared, ShuffleDep, TaskContext, downcast};
+use crate::node::{AnyNode, MapOutput, Node, Shared, ShuffleDep, TaskContext, downcast};
+use crate::records::BoxIter;
 use std::any::Any;
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -155,7 +156,7 @@ where
             merged.extend_from_slice(&run[lo..hi]);
         }
         merged.sort_by(|a, b| order(asc, &a.0, &b.0));
-        Ok(Box::new(merged.into_iter()))
+        Ok(BoxIter::from_chunks(std::iter::once(merged)))
     }
 }
 
