@@ -58,6 +58,8 @@ enum Pull<T> {
 trait Fill<T> {
     /// Appends up to `max` records to `out`; fewer means the producer ended.
     fn fill(&mut self, out: &mut VecDeque<T>, max: usize);
+    /// The producer's [`Iterator::size_hint`].
+    fn remaining(&self) -> (usize, Option<usize>);
 }
 
 impl<I: Iterator> Fill<I::Item> for I {
@@ -68,6 +70,10 @@ impl<I: Iterator> Fill<I::Item> for I {
                 None => return,
             }
         }
+    }
+
+    fn remaining(&self) -> (usize, Option<usize>) {
+        self.size_hint()
     }
 }
 
@@ -150,12 +156,19 @@ impl<T> Iterator for BoxIter<T> {
         }
     }
 
+    /// Exact when the producer's is (so `collect` allocates once).
     fn size_hint(&self) -> (usize, Option<usize>) {
         let buffered = self.buf.len();
-        match self.pull {
-            Pull::Done => (buffered, Some(buffered)),
-            _ => (buffered, None),
-        }
+        let (low, high) = match &self.pull {
+            Pull::Records(producer) => producer.remaining(),
+            Pull::Chunks(chunks) if chunks.size_hint().1 == Some(0) => (0, Some(0)),
+            Pull::Chunks(_) => (0, None),
+            Pull::Done => (0, Some(0)),
+        };
+        (
+            buffered.saturating_add(low),
+            high.and_then(|h| h.checked_add(buffered)),
+        )
     }
 
     /// A whole chunk at a time, so the consumer's closure runs in a tight
@@ -258,6 +271,21 @@ mod tests {
         assert_eq!(it.collect::<Vec<_>>(), ["a", "b", "c"]);
         assert_eq!(BoxIter::<u8>::empty().next(), None);
         assert_eq!(BoxIter::<u8>::empty().size_hint(), (0, Some(0)));
+    }
+
+    #[test]
+    fn size_hints_are_exact_when_the_producer_s_are() {
+        let mut it = BoxIter::new((0..5000u32).map(|x| x + 1));
+        assert_eq!(it.size_hint(), (5000, Some(5000)));
+        it.next();
+        assert_eq!(it.size_hint(), (4999, Some(4999)));
+        let mut it = BoxIter::new((0..5000u32).filter(|x| x % 2 == 0));
+        it.next();
+        assert_eq!(it.size_hint(), (0, Some(4999)));
+        let mut it = BoxIter::from_chunks(std::iter::once(vec![1, 2, 3]));
+        assert_eq!(it.size_hint(), (0, None));
+        it.next();
+        assert_eq!(it.size_hint(), (2, Some(2)));
     }
 
     #[test]
