@@ -11,7 +11,37 @@ use std::sync::Arc;
 /// A partitioned source of records. Implement it to add a connector.
 ///
 /// `read` must be deterministic: a retried task, or a worker rebuilding the
-/// plan, reads the same records for the same partition.
+/// plan, reads the same records for the same partition. It returns any
+/// iterator wrapped with [`BoxIter::new`], or whole decoded batches with
+/// [`BoxIter::from_chunks`].
+///
+/// ```
+/// use barks_runtime::{BoxIter, Context, ErrorSink, Result, Source, from_source};
+///
+/// /// The squares of `0..n`, in `parts` partitions.
+/// struct Squares {
+///     n: u64,
+///     parts: usize,
+/// }
+///
+/// impl Source for Squares {
+///     type Item = u64;
+///     fn num_partitions(&self) -> usize {
+///         self.parts
+///     }
+///     fn read(&self, partition: usize, _: ErrorSink) -> Result<BoxIter<u64>> {
+///         let parts = self.parts as u64;
+///         let (lo, hi) = (partition as u64 * self.n / parts, (partition as u64 + 1) * self.n / parts);
+///         Ok(BoxIter::new((lo..hi).map(|i| i * i)))
+///     }
+/// }
+///
+/// let ctx = Context::new("local[2]").unwrap();
+/// let total = ctx
+///     .run(|| from_source(Squares { n: 10, parts: 3 }).reduce(|a, b| a + b))
+///     .unwrap();
+/// assert_eq!(total, Some(285));
+/// ```
 pub trait Source: Send + Sync + 'static {
     /// The records this source yields.
     type Item: Send + 'static;
