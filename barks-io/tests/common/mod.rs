@@ -49,3 +49,15 @@ pub fn parts(dir: &Path) -> Vec<std::path::PathBuf> {
     files.sort();
     files
 }
+
+/// The first `lines` lines of `text` and its last line (each ending in a
+/// newline): a file whose only bad line is line `lines`, when that is the
+/// first bad line of `text` and the last line is good.
+pub fn with_only_the_first_bad_line(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[..lines]
+        .iter()
+        .chain(all.last())
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
