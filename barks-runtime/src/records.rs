@@ -80,29 +80,25 @@ impl<I: Iterator> Fill<I::Item> for I {
 impl<T> BoxIter<T> {
     /// The records of `records`, pulled a chunk at a time.
     pub fn new(records: impl Iterator<Item = T> + Send + 'static) -> BoxIter<T> {
-        BoxIter {
-            buf: VecDeque::new(),
-            pull: Pull::Records(Box::new(records)),
-            want: 1,
-        }
+        Self::pulling(Pull::Records(Box::new(records)))
     }
 
     /// The records of `chunks`, in order, each chunk handed out without a
     /// copy (for sources that decode whole batches). Empty chunks are
     /// skipped.
     pub fn from_chunks(chunks: impl Iterator<Item = Vec<T>> + Send + 'static) -> BoxIter<T> {
-        BoxIter {
-            buf: VecDeque::new(),
-            pull: Pull::Chunks(Box::new(chunks)),
-            want: 1,
-        }
+        Self::pulling(Pull::Chunks(Box::new(chunks)))
     }
 
     /// No records.
     pub fn empty() -> BoxIter<T> {
+        Self::pulling(Pull::Done)
+    }
+
+    fn pulling(pull: Pull<T>) -> BoxIter<T> {
         BoxIter {
             buf: VecDeque::new(),
-            pull: Pull::Done,
+            pull,
             want: 1,
         }
     }
