@@ -49,7 +49,7 @@ pub mod prelude {
     pub use crate::io::mssql::SaveToSqlServer;
     #[cfg(feature = "parquet")]
     pub use crate::io::parquet::{
-        Batch, ParquetCompression, ParquetOptions, ParquetWriteOptions, SaveAsParquet,
+        Batch, FromArrow, ParquetCompression, ParquetOptions, ParquetWriteOptions, SaveAsParquet,
         SaveBatchesAsParquet, col,
     };
     #[cfg(feature = "postgres")]
@@ -61,6 +61,8 @@ pub mod prelude {
         JsonWriteOptions, SaveAsCsv, SaveAsJson,
     };
     pub use crate::{Context, Dataset, Job, Output, Persisted, job, pipeline};
+    #[cfg(feature = "parquet")]
+    pub use barks_macros::FromArrow;
     pub use serde::{Deserialize, Serialize};
 }
 
@@ -94,7 +96,7 @@ pub mod __private {
         #[cfg(feature = "mssql")]
         pub use barks_io::mssql::read_sql_server;
         #[cfg(feature = "parquet")]
-        pub use barks_io::parquet::{parquet_batches, parquet_file};
+        pub use barks_io::parquet::{parquet_batches, parquet_file, parquet_rows};
         #[cfg(feature = "postgres")]
         pub use barks_io::postgres::read_postgres;
         pub use barks_io::text_file;

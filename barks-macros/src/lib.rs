@@ -1,7 +1,9 @@
-//! The proc macros of barks: `#[job]` and `pipeline!`. Each goes parse →
+//! The proc macros of barks: `#[job]`, `pipeline!` and
+//! `#[derive(FromArrow)]`. Each goes parse →
 //! validate (errors spanned at the user's tokens) → expand.
 
 mod expand;
+mod from_arrow;
 mod job;
 mod ops;
 mod parse;
@@ -41,4 +43,15 @@ pub fn pipeline(input: TokenStream) -> TokenStream {
         Ok(facts) => expand::expand(&pipeline, &facts).into(),
         Err(e) => e.into_compile_error().into(),
     }
+}
+
+/// Reads a struct from Arrow columns without serde, for `parquet_rows`:
+/// each named field comes from the column of its name (or of its
+/// `#[serde(rename = "...")]`). See `barks::io::parquet::FromArrow`.
+#[proc_macro_derive(FromArrow, attributes(serde))]
+pub fn derive_from_arrow(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    from_arrow::expand(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }

@@ -45,6 +45,7 @@ pub const SOURCES: &[(&str, &[&str])] = &[
         &["json_file_permissive(path, options)"],
     ),
     ("parquet_file", &["parquet_file(path, options)"]),
+    ("parquet_rows", &["parquet_rows(path, options)"]),
     ("parquet_batches", &["parquet_batches(path, options)"]),
     ("persisted", &["persisted(handle)"]),
     ("from_source", &["from_source(source)"]),

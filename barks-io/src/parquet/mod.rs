@@ -20,14 +20,19 @@ mod batch;
 mod chunk_reader;
 mod decode;
 mod encode;
+mod from_arrow;
 mod options;
 mod predicate;
 mod schema;
 mod sink;
 mod source;
 
+pub use arrow_array::RecordBatch;
 pub use batch::Batch;
+pub use from_arrow::{
+    ArrowField, BinaryColumn, FromArrow, NullableColumn, StrColumn, field_column,
+};
 pub use options::{ParquetCompression, ParquetOptions, ParquetWriteOptions};
 pub use predicate::{Column, Op, Predicate, Scalar, col};
 pub use sink::{SaveAsParquet, SaveBatchesAsParquet};
-pub use source::{parquet_batches, parquet_file};
+pub use source::{parquet_batches, parquet_file, parquet_rows};

@@ -7,6 +7,7 @@
 use super::batch::Batch;
 use super::chunk_reader::StorageFile;
 use super::decode::TypedRows;
+use super::from_arrow::{ArrowRows, FromArrow};
 use super::options::ParquetOptions;
 use super::schema;
 use crate::split::{Split, plan_splits};
@@ -78,6 +79,50 @@ impl<T: DeserializeOwned + Send + 'static> BatchRows for Typed<T> {
     fn describe(&self, error: String) -> String {
         format!(
             "cannot decode rows of type `{}`: {error}",
+            std::any::type_name::<T>()
+        )
+    }
+}
+
+/// Rows of a `#[derive(FromArrow)]` type.
+struct Derived<T>(PhantomData<fn() -> T>);
+
+impl<T: FromArrow + Send + 'static> BatchRows for Derived<T> {
+    type Row = T;
+    type Rows = ArrowRows<T>;
+
+    fn default_columns(&self, file: &Schema) -> Result<Option<Vec<String>>> {
+        Ok(Some(
+            T::COLUMNS
+                .iter()
+                .filter(|name| file.field_with_name(name).is_ok())
+                .map(|name| name.to_string())
+                .collect(),
+        ))
+    }
+
+    /// Decodes an empty batch of the file's schema, which checks that every
+    /// field has a column of a type it reads.
+    fn check(&self, path: &str, file: &Schema) -> Result<()> {
+        T::columns(&RecordBatch::new_empty(Arc::new(file.clone())))
+            .map(|_| ())
+            .map_err(|message| Error::Input {
+                location: path.to_string(),
+                message: self.describe(message),
+            })
+    }
+
+    fn rows(&self, batch: RecordBatch) -> Result<ArrowRows<T>, String> {
+        ArrowRows::new(&batch)
+    }
+
+    fn error(_: &mut ArrowRows<T>) -> Option<String> {
+        None
+    }
+
+    fn describe(&self, error: String) -> String {
+        format!(
+            "cannot read rows of type `{}`: {error}",
             std::any::type_name::<T>()
         )
     }
@@ -287,6 +332,25 @@ where
         _row: PhantomData,
     };
     from_source(ParquetSource::new(path.as_ref(), options, rows))
+}
+
+/// The rows of the Parquet files at `path` as `T`s, a struct that derives
+/// [`FromArrow`](super::FromArrow): each field is read from the column of
+/// its name by position, without serde, which makes a scan about a third
+/// cheaper than [`parquet_file`]'s (see the README's benchmark table).
+/// Only the fields' columns are read; a column the file lacks is `None`
+/// for an `Option` field and an error otherwise, as is a column of a type
+/// the field cannot read, or a null in a field that is not an `Option`.
+/// Partitions, pruning and options are [`parquet_file`]'s.
+pub fn parquet_rows<T>(path: impl AsRef<str>, options: ParquetOptions) -> Dataset<T>
+where
+    T: FromArrow + Send + 'static,
+{
+    from_source(ParquetSource::new(
+        path.as_ref(),
+        options,
+        Derived::<T>(PhantomData),
+    ))
 }
 
 /// The Parquet files at `path` as Arrow record batches of at most

@@ -57,7 +57,7 @@ const BATCH_ROWS: usize = 8192;
 const BASELINE_THREADS: usize = 2;
 
 /// One benchmark row.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromArrow)]
 struct Rec {
     id: u64,
     name: String,
@@ -148,6 +148,14 @@ impl Checksum {
 
 #[barks::job]
 fn barks_read(path: String) -> Checksum {
+    pipeline! {
+        let rows = parquet_rows(path, ParquetOptions::new());
+        rows.map(|r: Rec| Checksum::of(&r)).fold(Checksum::default(), |a, b| a.merge(b))
+    }
+}
+
+#[barks::job]
+fn barks_read_serde(path: String) -> Checksum {
     pipeline! {
         let rows = parquet_file(path, ParquetOptions::new());
         rows.map(|r: Rec| Checksum::of(&r)).fold(Checksum::default(), |a, b| a.merge(b))
@@ -347,6 +355,7 @@ fn run_phase(phase: &str, args: &Args) -> Result<(), BoxError> {
     let start = Instant::now();
     let checksum = match phase {
         "barks-read" => Some(ctx.run_job(barks_read(input))?),
+        "barks-read-serde" => Some(ctx.run_job(barks_read_serde(input))?),
         "baseline-read" => Some(baseline_read(&[PathBuf::from(input)])?),
         "barks-write" => {
             ctx.run_job(barks_write(rows, out.display().to_string()))?;
