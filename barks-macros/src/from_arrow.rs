@@ -43,6 +43,7 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     let mut reads = Vec::new();
     let mut column_types = Vec::new();
     let mut values = Vec::new();
+    let mut bounds = Vec::new();
     for (index, field) in fields.iter().enumerate() {
         let ident = field.ident.as_ref().expect("named fields have names");
         let ty = &field.ty;
@@ -57,10 +58,11 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         values.push(quote_spanned!(ty.span()=>
             #ident: <#ty as ::barks::io::parquet::ArrowField>::value(&columns.#at, row)
         ));
+        bounds.push(quote_spanned!(ty.span()=> #ty: ::barks::io::parquet::ArrowField));
         columns.push(column);
     }
     Ok(quote! {
-        impl ::barks::io::parquet::FromArrow for #name {
+        impl ::barks::io::parquet::FromArrow for #name where #(#bounds,)* {
             const COLUMNS: &'static [&'static str] = &[#(#columns),*];
             type Columns = (#(#column_types,)*);
 

@@ -9,6 +9,9 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+/// The file-format helpers of barks-io's tests (Python as the reference).
+#[path = "../../barks-io/tests/common/mod.rs"]
+mod io_common;
 #[cfg(feature = "s3")]
 #[path = "../../barks-io/tests/s3_support/mod.rs"]
 mod s3_support;
@@ -17,6 +20,7 @@ mod cluster_operators;
 mod cluster_persist;
 mod failures;
 mod formats;
+mod from_arrow;
 mod jobs;
 mod mongodb;
 mod mssql;

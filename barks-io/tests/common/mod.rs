@@ -12,6 +12,10 @@ pub fn run<R: 'static>(pipeline: impl FnOnce() -> Output<R>) -> Result<R> {
     Context::new("local[2]")?.run(pipeline)
 }
 
+/// The start of a Python script that uses pyarrow: imports it, or exits
+/// saying how to install it.
+pub const PYARROW: &str = "import sys\ntry:\n    import pyarrow as pa, pyarrow.parquet as pq\nexcept ImportError:\n    sys.exit('pyarrow is missing: run `python3 -m pip install pyarrow` (scripts/test.sh does)')\n";
+
 /// Runs a Python 3 script with `args`; panics with its stderr if it fails.
 /// Returns its stdout.
 pub fn python(script: &str, args: &[&str]) -> String {

@@ -3,16 +3,13 @@
 //! Needs `python3 -m pip install pyarrow` (scripts/test.sh installs it).
 #![cfg(feature = "parquet")]
 
-use crate::common::{parts, python, run, s};
+use crate::common::{PYARROW, parts, python, run, s};
 use barks_io::parquet::{
     Batch, ParquetCompression, ParquetOptions, ParquetWriteOptions, SaveAsParquet,
     SaveBatchesAsParquet, col, parquet_batches, parquet_file,
 };
 use barks_runtime::parallelize;
 use serde::{Deserialize, Serialize};
-
-/// Imports pyarrow or exits saying how to install it.
-const PYARROW: &str = "import sys\ntry:\n    import pyarrow as pa, pyarrow.parquet as pq\nexcept ImportError:\n    sys.exit('pyarrow is missing: run `python3 -m pip install pyarrow` (scripts/test.sh does)')\n";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Rec {

@@ -9,8 +9,10 @@
 //!    function of their `id`, so the file is the same on every machine.
 //! 2. Runs every phase `R` times (default 3), each run in a fresh child
 //!    process of this binary so that its peak RSS (`VmHWM`) is its own:
-//!    - `barks-read`: a `#[barks::job]` reading the file with `parquet_file`
-//!      into typed rows and folding them into a [`Checksum`];
+//!    - `barks-read`: a `#[barks::job]` reading the file with `parquet_rows`
+//!      into `#[derive(FromArrow)]` rows and folding them into a
+//!      [`Checksum`];
+//!    - `barks-read-serde`: the same with `parquet_file` (serde rows);
 //!    - `baseline-read`: the same checksum from `ParquetRecordBatchReader`s
 //!      over the row groups on 2 threads, converting to the same struct;
 //!    - `barks-write`: `range(0, rows, 1, 2).map(Rec::generate)` saved with
@@ -483,6 +485,7 @@ fn drive(args: &Args) -> Result<(), BoxError> {
 
     let phases = [
         "barks-read",
+        "barks-read-serde",
         "baseline-read",
         "barks-write",
         "baseline-write",
@@ -520,10 +523,15 @@ fn drive(args: &Args) -> Result<(), BoxError> {
         written.push(bytes_of(&out)?);
     }
 
-    let [barks_read, baseline_read, barks_write, baseline_write] =
-        <[Vec<Measured>; 4]>::try_from(measured)
-            .map_err(|_| "four phases")?
-            .map(summarize);
+    let [
+        barks_read,
+        barks_read_serde,
+        baseline_read,
+        barks_write,
+        baseline_write,
+    ] = <[Vec<Measured>; 5]>::try_from(measured)
+        .map_err(|_| "five phases")?
+        .map(summarize);
     println!(
         "parquet_bench: {rows} rows, input {:.1} MiB (Snappy, {ROW_GROUP_ROWS} rows per row group), \
          master {master}, baseline {BASELINE_THREADS} threads, best of {runs} runs (medians in the last column); \
@@ -540,15 +548,21 @@ fn drive(args: &Args) -> Result<(), BoxError> {
     let rows_f = rows as f64;
     for (op, barks, base, (barks_bytes, base_bytes)) in [
         (
-            "read (typed rows → checksum)",
+            "read (`parquet_rows`, `FromArrow` rows → checksum)",
             barks_read,
-            baseline_read,
+            &baseline_read,
+            (input_bytes, input_bytes),
+        ),
+        (
+            "read (`parquet_file`, serde rows → checksum)",
+            barks_read_serde,
+            &baseline_read,
             (input_bytes, input_bytes),
         ),
         (
             "write (generate → Parquet)",
             barks_write,
-            baseline_write,
+            &baseline_write,
             (written[0], written[1]),
         ),
     ] {
