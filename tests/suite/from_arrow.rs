@@ -4,7 +4,7 @@
 //! same rows too.
 #![cfg(feature = "parquet")]
 
-use crate::io_common::{PYARROW, python, run, s};
+use crate::io_common::{PYARROW, assert_same_rows, python, run, s};
 use barks::io::parquet::{parquet_file, parquet_rows};
 use barks::prelude::*;
 
@@ -81,16 +81,6 @@ print(json.dumps(rows))
     .unwrap()
 }
 
-/// Sorts rows by id and asserts they are `expected`, naming the first that
-/// differs.
-fn assert_rows(mut got: Vec<Wide>, expected: &[Wide], what: &str) {
-    got.sort_by_key(|r| r.id);
-    assert_eq!(got.len(), expected.len(), "{what}: row count");
-    if let Some(i) = (0..got.len()).find(|&i| got[i] != expected[i]) {
-        panic!("{what}: row {i}: {:?} != {:?}", got[i], expected[i]);
-    }
-}
-
 #[test]
 fn derived_rows_are_what_pyarrow_wrote_across_partition_counts() {
     let dir = tempfile::tempdir().unwrap();
@@ -104,8 +94,9 @@ fn derived_rows_are_what_pyarrow_wrote_across_partition_counts() {
             .batch_rows(97);
         let parts = run(|| parquet_rows::<Wide>(&path, options).glom().collect()).unwrap();
         assert!(parts.len() >= partitions, "{} partitions", parts.len());
-        let rows = parts.into_iter().flatten().collect();
-        assert_rows(rows, &expected, &format!("{partitions} partitions"));
+        let mut rows: Vec<Wide> = parts.into_iter().flatten().collect();
+        rows.sort_by_key(|r| r.id);
+        assert_same_rows(&rows, &expected, &format!("{partitions} partitions"));
     }
 }
 

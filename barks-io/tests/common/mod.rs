@@ -33,6 +33,14 @@ pub fn python(script: &str, args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("python3 printed UTF-8")
 }
 
+/// Asserts that `got` is `expected`, naming the first row that differs.
+pub fn assert_same_rows<T: PartialEq + std::fmt::Debug>(got: &[T], expected: &[T], what: &str) {
+    assert_eq!(got.len(), expected.len(), "{what}: row count");
+    if let Some(i) = (0..got.len()).find(|&i| got[i] != expected[i]) {
+        panic!("{what}: row {i}: {:?} != {:?}", got[i], expected[i]);
+    }
+}
+
 /// A path as a `&str`.
 pub fn s(path: &Path) -> &str {
     path.to_str().expect("temporary paths are UTF-8")

@@ -3,7 +3,7 @@
 //! Needs `python3 -m pip install pyarrow` (scripts/test.sh installs it).
 #![cfg(feature = "parquet")]
 
-use crate::common::{PYARROW, parts, python, run, s};
+use crate::common::{PYARROW, assert_same_rows, parts, python, run, s};
 use barks_io::parquet::{
     Batch, ParquetCompression, ParquetOptions, ParquetWriteOptions, SaveAsParquet,
     SaveBatchesAsParquet, col, parquet_batches, parquet_file,
@@ -43,14 +43,6 @@ print(json.dumps(rows))
         &[path, &n.to_string(), &group.to_string()],
     ))
     .unwrap()
-}
-
-/// Asserts that `got` is `expected`, naming the first row that differs.
-fn assert_same_rows<T: PartialEq + std::fmt::Debug>(got: &[T], expected: &[T], what: &str) {
-    assert_eq!(got.len(), expected.len(), "{what}: row count");
-    if let Some(i) = (0..got.len()).find(|&i| got[i] != expected[i]) {
-        panic!("{what}: row {i}: {:?} != {:?}", got[i], expected[i]);
-    }
 }
 
 #[test]
