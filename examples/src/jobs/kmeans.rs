@@ -5,7 +5,10 @@
 //!
 //! The barks version is a driver loop: one job parses the points and
 //! `persist()`s them, and each iteration runs a job over the persisted
-//! points with the current centres as an argument.
+//! points with the current centres as an argument. Each partition sums its
+//! points per cluster into one local vector per cluster, and a
+//! `reduce_by_key` adds the partitions' sums: the shape of Spark MLlib's
+//! `KMeans` (`mapPartitions` over local sums, then `reduceByKey`).
 
 use super::{JobResult, parse_lines, parse_point, path_arg};
 use crate::canonical::Outcome;
@@ -13,6 +16,13 @@ use crate::cli::env_usize;
 use barks::prelude::*;
 use rayon::prelude::*;
 use std::path::Path;
+use std::sync::Arc;
+
+/// A point, shared: reading a persisted dataset hands each task a clone of
+/// every element, and cloning an `Arc` is a reference count where cloning a
+/// `Vec` would be an allocation and a copy (Spark hands out references to
+/// cached objects).
+pub type Point = Arc<[f64]>;
 
 /// The index of the centre nearest to `p` (the lower index on ties).
 #[inline]
@@ -41,15 +51,15 @@ pub fn add_into(a: &mut [f64], b: &[f64]) {
 }
 
 #[barks::job]
-pub fn load_points(path: String) -> Persisted<Vec<f64>> {
+pub fn load_points(path: String) -> Persisted<Point> {
     pipeline! {
-        let points = text_file(path).map(|l: String| parse_point(&l));
+        let points = text_file(path).map(|l: String| Point::from(parse_point(&l)));
         points.persist()
     }
 }
 
 #[barks::job]
-pub fn first_points(points: Persisted<Vec<f64>>, k: usize) -> Vec<Vec<f64>> {
+pub fn first_points(points: Persisted<Point>, k: usize) -> Vec<Point> {
     pipeline! {
         let all = persisted(points);
         all.take(k)
@@ -58,18 +68,38 @@ pub fn first_points(points: Persisted<Vec<f64>>, k: usize) -> Vec<Vec<f64>> {
 
 #[barks::job]
 pub fn cluster_sums(
-    points: Persisted<Vec<f64>>,
+    points: Persisted<Point>,
     centres: Vec<Vec<f64>>,
 ) -> Vec<(usize, (Vec<f64>, u64))> {
     pipeline! {
         let sums = persisted(points)
-            .map(move |p: Vec<f64>| (closest(&p, &centres), (p, 1u64)))
+            .map_partitions(move |points: barks::BoxIter<Point>| partition_sums(points, &centres))
             .reduce_by_key(|(mut a, n): (Vec<f64>, u64), (b, m): (Vec<f64>, u64)| {
                 add_into(&mut a, &b);
                 (a, n + m)
             });
         sums.collect()
     }
+}
+
+/// The sum and count of the points nearest to each centre, for the
+/// clusters that have points.
+pub fn partition_sums(
+    points: impl Iterator<Item = Point>,
+    centres: &[Vec<f64>],
+) -> Vec<(usize, (Vec<f64>, u64))> {
+    let mut sums: Vec<Option<(Vec<f64>, u64)>> = vec![None; centres.len()];
+    for p in points {
+        match &mut sums[closest(&p, centres)] {
+            Some((sum, n)) => {
+                add_into(sum, &p);
+                *n += 1;
+            }
+            empty => *empty = Some((p.to_vec(), 1)),
+        }
+    }
+    let clusters = sums.into_iter().enumerate();
+    clusters.filter_map(|(i, s)| Some((i, s?))).collect()
 }
 
 /// The new centres from per-cluster sums (an empty cluster keeps its centre).
@@ -89,7 +119,11 @@ pub fn next_centres(
 pub fn run_barks(path: &Path, k: usize, iters: usize, master: &str) -> JobResult<Vec<Vec<f64>>> {
     let points = load_points(path_arg(path)).run_on(master)?;
     let result = (|| -> JobResult<Vec<Vec<f64>>> {
-        let mut centres = first_points(points, k).run_on(master)?;
+        let mut centres: Vec<Vec<f64>> = first_points(points, k)
+            .run_on(master)?
+            .iter()
+            .map(|p| p.to_vec())
+            .collect();
         for _ in 0..iters {
             let sums = cluster_sums(points, centres.clone()).run_on(master)?;
             centres = next_centres(centres, sums);
