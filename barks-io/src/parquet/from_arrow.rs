@@ -7,8 +7,8 @@
 //! after that, building row `i` is a plain struct literal of indexed reads
 //! that the compiler inlines into the loop filling the partition's chunks.
 //! The serde path ([`parquet_file`](super::parquet_file)) goes through a
-//! `Deserializer` per row and field instead, which costs about a third more
-//! on a scan (see the README's benchmark table).
+//! `Deserializer` call per row and field instead, which makes a scan take
+//! about 15% longer (see the README's benchmark table).
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
@@ -105,7 +105,7 @@ pub trait ArrowField: Sized {
     fn column(array: &ArrayRef) -> Result<Self::Column, String>;
     /// The column for a field the batch has no column for, if the field
     /// may be absent (only an `Option` may: it reads as `None`).
-    fn absent(_rows: usize) -> Option<Self::Column> {
+    fn absent() -> Option<Self::Column> {
         None
     }
     /// The value at `row` (not null unless the type is an `Option`).
@@ -116,7 +116,7 @@ pub trait ArrowField: Sized {
 /// error names the column and says what is wrong with it.
 pub fn field_column<F: ArrowField>(batch: &RecordBatch, name: &str) -> Result<F::Column, String> {
     let Some(array) = batch.column_by_name(name) else {
-        return F::absent(batch.num_rows()).ok_or_else(|| {
+        return F::absent().ok_or_else(|| {
             format!(
                 "no column `{name}`, and its field (`{}`) is not an `Option`",
                 std::any::type_name::<F>()
@@ -255,7 +255,7 @@ impl<F: ArrowField> ArrowField for Option<F> {
         })
     }
 
-    fn absent(_rows: usize) -> Option<Self::Column> {
+    fn absent() -> Option<Self::Column> {
         Some(NullableColumn {
             values: None,
             nulls: None,
