@@ -26,7 +26,7 @@ OUT=${BENCH_OUT:-bench-out}
 COMPARE=${BENCH_COMPARE:-}
 OTHER=${COMPARE:-baseline}
 JOBS=("$@")
-[ ${#JOBS[@]} -gt 0 ] || JOBS=(empty wordcount groupby join sort pagerank kmeans)
+[ ${#JOBS[@]} -gt 0 ] || JOBS=(empty wordcount wordcount-chain groupby join sort pagerank kmeans)
 
 if [ ! -x /usr/bin/time ]; then
     echo "installing GNU time for peak memory" >&2

@@ -70,6 +70,7 @@ const TRANSFORMS: &[&str] = &[
     "cache",
     "distinct",
     "reduce_by_key",
+    "flat_map_reduce_by_key",
     "fold_by_key",
     "aggregate_by_key",
     "combine_by_key",

@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::hash::FastMap;
 use crate::node::{AnyNode, Dep, Node, TaskContext};
 use crate::records::BoxIter;
-use std::collections::hash_map::Entry;
+use hashbrown::hash_map::Entry;
 use std::hash::Hash;
 use std::marker::PhantomData;
 use std::sync::Arc;

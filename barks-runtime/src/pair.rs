@@ -12,7 +12,7 @@ use crate::hash::FastMap;
 use crate::join::{OuterJoin, zip_partitions};
 use crate::shuffle;
 use crate::shuffle::hash::hash_partition;
-use std::collections::hash_map::Entry;
+use hashbrown::hash_map::Entry;
 use std::sync::Arc;
 
 /// Merges `(key, value)` records into one combiner per key.
@@ -21,22 +21,42 @@ fn combine<K: Key, V, C>(
     create: impl Fn(V) -> C,
     merge: impl Fn(C, V) -> C,
 ) -> impl Iterator<Item = (K, C)> {
-    // `Option` lets `merge` take the combiner by value without a `Default`.
-    let mut table: FastMap<K, Option<C>> = FastMap::default();
+    let mut table: FastMap<K, C> = FastMap::default();
     for (k, v) in records {
         match table.entry(k) {
-            Entry::Occupied(mut e) => {
-                let slot = e.get_mut();
-                if let Some(c) = slot.take() {
-                    *slot = Some(merge(c, v));
-                }
+            // `merge` takes the combiner by value; hashbrown takes it out of
+            // its slot and puts the result back (if `merge` panics, the key
+            // is simply gone from a table the failing task drops).
+            Entry::Occupied(e) => {
+                e.replace_entry_with(|_, c| Some(merge(c, v)));
             }
             Entry::Vacant(e) => {
-                e.insert(Some(create(v)));
+                e.insert(create(v));
             }
         }
     }
-    table.into_iter().filter_map(|(k, c)| Some((k, c?)))
+    table.into_iter()
+}
+
+/// The reduce side of a by-key aggregation: `combined` (one combiner per
+/// key and map partition) hash-partitioned into `partitions`, the
+/// combiners of each key merged with `merge`. No shuffle if `combined`
+/// already is partitioned that way.
+pub(crate) fn merge_combiners_by_key<K: Key, C: Data>(
+    combined: &Dataset<(K, C)>,
+    partitions: usize,
+    merge: impl Fn(C, C) -> C + Send + Sync + 'static,
+) -> Dataset<(K, C)> {
+    if combined.hash_partitions == Some(partitions) {
+        return combined.clone();
+    }
+    let merge = Arc::new(merge);
+    combined
+        .partition_by(partitions)
+        .narrow_keeping_keys(move |_, it| {
+            let merge = merge.clone();
+            combine(it, |c| c, move |a, b| merge(a, b))
+        })
 }
 
 impl<T: Data> Dataset<T> {
@@ -136,16 +156,7 @@ impl<T: Data> Dataset<T> {
             let (create, merge_value) = (create.clone(), merge_value.clone());
             combine(it, move |v| create(v), move |c, v| merge_value(c, v))
         });
-        if combined.hash_partitions == Some(partitions) {
-            return combined;
-        }
-        let merge_combiners = Arc::new(merge_combiners);
-        combined
-            .partition_by(partitions)
-            .narrow_keeping_keys(move |_, it| {
-                let merge = merge_combiners.clone();
-                combine(it, |c| c, move |a, b| merge(a, b))
-            })
+        merge_combiners_by_key(&combined, partitions, merge_combiners)
     }
 
     /// Merges the values of each key with `f` (combined map-side first).

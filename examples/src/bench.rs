@@ -11,6 +11,7 @@ use std::time::Instant;
 pub const JOBS: &[&str] = &[
     "empty",
     "wordcount",
+    "wordcount-chain",
     "groupby",
     "join",
     "sort",
@@ -34,6 +35,7 @@ pub fn run(job: &str, data: &Path, master: &str, mode: Mode) -> JobResult<Outcom
         Mode::Barks => match job {
             "empty" => jobs::empty::barks(master),
             "wordcount" => jobs::wordcount::barks(data, master),
+            "wordcount-chain" => jobs::wordcount::barks_chained(data, master),
             "groupby" => jobs::groupby::barks(data, master),
             "join" => jobs::join::barks(data, master),
             "sort" => jobs::sort::barks(data, master),
@@ -50,7 +52,7 @@ pub fn run(job: &str, data: &Path, master: &str, mode: Mode) -> JobResult<Outcom
                 .build()?;
             pool.install(|| match job {
                 "empty" => jobs::empty::baseline(),
-                "wordcount" => jobs::wordcount::baseline(data),
+                "wordcount" | "wordcount-chain" => jobs::wordcount::baseline(data),
                 "groupby" => jobs::groupby::baseline(data),
                 "join" => jobs::join::baseline(data),
                 "sort" => jobs::sort::baseline(data),

@@ -105,6 +105,31 @@ fn a_panic_in_a_shuffle_map_stage_fails_the_job() {
 }
 
 #[test]
+fn a_panic_in_a_map_side_reduce_fails_the_job() {
+    let err = run_bounded(local(2), || {
+        parallelize(vec!["a a".to_string(), "b".to_string()], Some(2))
+            .flat_map_reduce_by_key(
+                |line: String, words| {
+                    for w in line.split_whitespace() {
+                        words.emit(w, 1u32);
+                    }
+                },
+                |a: u32, b: u32| {
+                    if a + b == 2 {
+                        panic!("merging {a} and {b}")
+                    } else {
+                        a + b
+                    }
+                },
+            )
+            .count()
+    })
+    .unwrap_err();
+    // "a a" is partition 0: its second "a" merges 1 and 1 on the map side.
+    assert_task_error(&err, 0, 0, "merging 1 and 1");
+}
+
+#[test]
 fn a_panic_in_an_action_fails_the_job() {
     let err = run_bounded(local(2), || {
         parallelize(vec![1, 2, 3, 4, 5, 6], Some(3)).reduce(|a, b| {

@@ -362,6 +362,40 @@ proptest! {
     }
 
     #[test]
+    fn flat_map_reduce_by_key_counts_like_a_btreemap(records in pairs(), p in parts(), t in threads()) {
+        // Lines of words from the records: key k gives word "w{k}" (key 0,
+        // the hot one under skew, a much repeated word), repeated |v| % 3
+        // times; some lines are empty.
+        let lines: Vec<String> = records
+            .iter()
+            .map(|(k, v)| vec![format!("w{k}"); (v.unsigned_abs() % 3) as usize].join(" "))
+            .collect();
+        let l = lines.clone();
+        let counted = run(t, move || {
+            parallelize(l, Some(p))
+                .flat_map_reduce_by_key(
+                    |line: String, words| {
+                        for w in line.split_whitespace() {
+                            words.emit(w, (1u64, w.len()));
+                        }
+                    },
+                    |a, b| (a.0 + b.0, a.1 + b.1),
+                )
+                .glom()
+                .collect()
+        });
+        let mut model: BTreeMap<String, (u64, usize)> = BTreeMap::new();
+        for w in lines.iter().flat_map(|l| l.split_whitespace()) {
+            let e = model.entry(w.to_string()).or_default();
+            *e = (e.0 + 1, e.1 + w.len());
+        }
+        // Hash-partitioned into the input's partition count: every key once.
+        prop_assert_eq!(counted.len(), p);
+        let all = sorted(counted.concat());
+        prop_assert_eq!(all, model.into_iter().collect::<Vec<_>>());
+    }
+
+    #[test]
     fn fold_by_key_applies_zero_once_per_key_and_partition(records in pairs(), p in parts(), t in threads()) {
         // With max, a zero above every value shows how often it was used:
         // never more than once per key per map partition, at least once.

@@ -1,7 +1,8 @@
 //! `barks-bench JOB --data DIR --out DIR [--master M] [--baseline]`
 //!
 //! Runs one benchmark job of shared/BENCHMARKS.md (empty, wordcount,
-//! groupby, join, sort, pagerank, kmeans), writes `<out>/<JOB>.tsv`, and
+//! groupby, join, sort, pagerank, kmeans; and wordcount-chain, wordcount
+//! written with an owned `String` per word), writes `<out>/<JOB>.tsv`, and
 //! prints `RESULT {"job_s": <seconds>}` as its last line. `--baseline` runs
 //! the hand-written rayon + foldhash version instead of the barks one.
 

@@ -1,4 +1,11 @@
 //! `wordcount`: split lines on whitespace, count per word.
+//!
+//! Two barks versions: `wordcount` with `flat_map_reduce_by_key`, whose
+//! closure lends each word to the map-side combiner (an owned `String` only
+//! per new word of a partition), and `wordcount-chain` (not in
+//! BENCHMARKS.md; same output) with Spark's
+//! `flat_map(..).map(..).reduce_by_key(..)`, which allocates a `String` per
+//! word. The README's benchmark table has both.
 
 use super::{FastMap, JobResult, chunk_count, line_chunks, path_arg, read_file};
 use crate::canonical::Outcome;
@@ -10,6 +17,22 @@ use std::path::Path;
 pub fn word_counts(path: String) -> Vec<(String, u64)> {
     pipeline! {
         let lines = text_file(path);
+        let counts = lines.flat_map_reduce_by_key(
+            |line: String, words| {
+                for w in line.split_whitespace() {
+                    words.emit(w, 1u64);
+                }
+            },
+            |a, b| a + b,
+        );
+        counts.collect()
+    }
+}
+
+#[barks::job]
+pub fn word_counts_chained(path: String) -> Vec<(String, u64)> {
+    pipeline! {
+        let lines = text_file(path);
         let counts = lines
             .flat_map(|l: String| l.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
             .map(|w| (w, 1u64))
@@ -18,9 +41,15 @@ pub fn word_counts(path: String) -> Vec<(String, u64)> {
     }
 }
 
-/// The barks version.
+/// The barks version (`wordcount`).
 pub fn barks(data: &Path, master: &str) -> JobResult<Outcome> {
     let counts = word_counts(path_arg(&data.join("words.txt"))).run_on(master)?;
+    Ok(Outcome::WordCounts(counts))
+}
+
+/// The barks version with an owned `String` per word (`wordcount-chain`).
+pub fn barks_chained(data: &Path, master: &str) -> JobResult<Outcome> {
+    let counts = word_counts_chained(path_arg(&data.join("words.txt"))).run_on(master)?;
     Ok(Outcome::WordCounts(counts))
 }
 
