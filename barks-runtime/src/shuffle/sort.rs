@@ -25,6 +25,18 @@ fn order<K: Ord>(ascending: bool, a: &K, b: &K) -> Ordering {
     if ascending { a.cmp(b) } else { b.cmp(a) }
 }
 
+/// Sorts `records` by key, stably or not, with the direction decided once
+/// outside the sort (a comparator that tests it per comparison keeps the
+/// sort's branchless small-sort networks from being used).
+fn sort_records<K: Ord, V>(records: &mut [(K, V)], ascending: bool, stable: bool) {
+    match (ascending, stable) {
+        (true, false) => records.sort_unstable_by(|a, b| a.0.cmp(&b.0)),
+        (false, false) => records.sort_unstable_by(|a, b| b.0.cmp(&a.0)),
+        (true, true) => records.sort_by(|a, b| a.0.cmp(&b.0)),
+        (false, true) => records.sort_by(|a, b| b.0.cmp(&a.0)),
+    }
+}
+
 struct SortShuffle<K, V> {
     id: usize,
     parent: Arc<dyn Node<(K, V)>>,
@@ -57,8 +69,7 @@ where
     }
     fn run_map(&self, partition: usize, tc: &TaskContext) -> Result<MapOutput> {
         let mut run: Vec<(K, V)> = self.parent.compute(partition, tc)?.collect();
-        let asc = self.ascending;
-        run.sort_unstable_by(|a, b| order(asc, &a.0, &b.0));
+        sort_records(&mut run, self.ascending, false);
         let n = run.len().min(SAMPLES_PER_PARTITION * self.partitions);
         let sample: Vec<K> = (0..n).map(|i| run[i * run.len() / n].0.clone()).collect();
         Ok(MapOutput {
@@ -148,14 +159,21 @@ where
         let outputs = tc.shuffle(self.side.dep.id(), partition)?;
         let bounds = downcast::<Vec<K>>(&outputs.summary, "sort bounds")?;
         let asc = self.ascending;
-        let mut merged = Vec::new();
-        for m in &outputs.maps {
-            let run = downcast::<Vec<(K, V)>>(m, "sort shuffle output")?;
-            let lo = slice_start(&run, &bounds, asc, partition);
-            let hi = slice_start(&run, &bounds, asc, partition + 1);
-            merged.extend_from_slice(&run[lo..hi]);
+        let slices = outputs
+            .maps
+            .iter()
+            .map(|m| {
+                let run = downcast::<Vec<(K, V)>>(m, "sort shuffle output")?;
+                let lo = slice_start(&run, &bounds, asc, partition);
+                let hi = slice_start(&run, &bounds, asc, partition + 1);
+                Ok((run, lo..hi))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut merged = Vec::with_capacity(slices.iter().map(|(_, r)| r.len()).sum());
+        for (run, range) in slices {
+            merged.extend_from_slice(&run[range]);
         }
-        merged.sort_by(|a, b| order(asc, &a.0, &b.0));
+        sort_records(&mut merged, asc, true);
         Ok(BoxIter::from_chunks(std::iter::once(merged)))
     }
 }
