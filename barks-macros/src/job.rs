@@ -29,11 +29,11 @@ fn output_span(item: &ItemFn, ret: &Type) -> Span {
         Some(Stmt::Expr(Expr::Macro(m), None)) => &m.mac,
         _ => return ret.span(),
     };
-    if !mac
+    if mac
         .path
         .segments
         .last()
-        .is_some_and(|s| s.ident == "pipeline")
+        .is_none_or(|s| s.ident != "pipeline")
     {
         return ret.span();
     }

@@ -30,9 +30,11 @@ pub enum Stmt {
         name: Ident,
         chain: Chain,
     },
+    /// (The loop's pattern and expression are boxed: `syn` nodes are large
+    /// and would make every `Stmt` that size.)
     For {
-        pat: Pat,
-        iter: Expr,
+        pat: Box<Pat>,
+        iter: Box<Expr>,
         body: Vec<Stmt>,
     },
 }
@@ -134,7 +136,11 @@ fn parse_block(input: ParseStream, allow_output: bool) -> syn::Result<(Vec<Stmt>
             let content;
             braced!(content in input);
             let (body, _) = parse_block(&content, false)?;
-            stmts.push(Stmt::For { pat, iter, body });
+            stmts.push(Stmt::For {
+                pat: Box::new(pat),
+                iter: Box::new(iter),
+                body,
+            });
         } else if input.peek(Ident) && input.peek2(Token![=]) && !input.peek2(Token![==]) {
             let name: Ident = input.parse()?;
             input.parse::<Token![=]>()?;

@@ -130,6 +130,7 @@ impl<K: Hash + Eq + Clone, V: Clone, W: Clone> OuterJoin<K, V, W> {
         }
     }
 
+    #[allow(clippy::type_complexity)] // the row type of an outer join, spelled out
     fn drain_unmatched(&mut self) -> Option<(K, (Option<V>, Option<W>))> {
         if !self.keep_right {
             return None;

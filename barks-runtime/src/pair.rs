@@ -6,6 +6,10 @@
 //! does with a known partitioner), so `links.join(ranks)` in PageRank only
 //! moves `ranks`.
 
+// The tuple types of joins and cogroup are the operators' interface (as in
+// Spark's API) and read best spelled out, not behind aliases.
+#![allow(clippy::type_complexity)]
+
 use crate::data::{Data, Key, Pair, SameKey, SortKey};
 use crate::dataset::Dataset;
 use crate::hash::FastMap;
