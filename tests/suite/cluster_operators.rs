@@ -421,6 +421,10 @@ fn by_key(
         let ap = a.partition_by(n);
         let bp = b.partition_by(n);
         let reduced = a.reduce_by_key(|x, y| x + y).map(|r| line("reduce", &r));
+        // Keys lent by reference to the map-side combiner (`&u8` for `u8`).
+        let lent = a
+            .flat_map_reduce_by_key(|(k, v): (u8, i32), out| out.emit(&k, v), |x, y| x + y)
+            .map(|r| line("lent_reduce", &r));
         let folded = a.fold_by_key(0, |x, y| x + y).map(|r| line("fold", &r));
         // With max, a zero above every value shows up exactly once per key.
         let fold_max = a.fold_by_key(1000, |x, y| x.max(y)).map(|r| line("fold_max", &r));
@@ -452,7 +456,7 @@ fn by_key(
         let pre_cg = ap.cogroup(bp).map(|(k, (x, y))| line("pre_cogroup", &(k, sorted(x), sorted(y))));
         let half_fo = ap.full_outer_join(b).map(|r| line("half_full_outer", &r));
         reduced
-            .union(folded).union(fold_max).union(aggregated).union(combined).union(grouped)
+            .union(lent).union(folded).union(fold_max).union(aggregated).union(combined).union(grouped)
             .union(pre_reduced).union(pre_grouped).union(layout)
             .union(inner).union(lo).union(ro).union(fo).union(cg).union(sub)
             .union(pre_inner).union(pre_cg).union(half_fo)
@@ -467,6 +471,7 @@ fn by_key_model(left: &[(u8, i32)], right: &[(u8, i32)]) -> Vec<String> {
         let sum: i32 = vs.iter().sum();
         out.push(line("reduce", &(*k, sum)));
         out.push(line("fold", &(*k, sum)));
+        out.push(line("lent_reduce", &(*k, sum)));
         out.push(line("pre_reduce", &(*k, sum)));
         out.push(line("fold_max", &(*k, 1000)));
         let total: i64 = vs.iter().map(|v| i64::from(*v)).sum();
