@@ -12,11 +12,10 @@
 
 use crate::data::{Data, Key, Pair, SameKey, SortKey};
 use crate::dataset::Dataset;
-use crate::hash::FastMap;
+use crate::hash::{FastMap, upsert};
 use crate::join::{OuterJoin, zip_partitions};
 use crate::shuffle;
 use crate::shuffle::hash::hash_partition;
-use hashbrown::hash_map::Entry;
 use std::sync::Arc;
 
 /// Merges `(key, value)` records into one combiner per key.
@@ -27,17 +26,10 @@ fn combine<K: Key, V, C>(
 ) -> impl Iterator<Item = (K, C)> {
     let mut table: FastMap<K, C> = FastMap::default();
     for (k, v) in records {
-        match table.entry(k) {
-            // `merge` takes the combiner by value; hashbrown takes it out of
-            // its slot and puts the result back (if `merge` panics, the key
-            // is simply gone from a table the failing task drops).
-            Entry::Occupied(e) => {
-                e.replace_entry_with(|_, c| Some(merge(c, v)));
-            }
-            Entry::Vacant(e) => {
-                e.insert(create(v));
-            }
-        }
+        upsert(&mut table, k, |c| match c {
+            Some(c) => merge(c, v),
+            None => create(v),
+        });
     }
     table.into_iter()
 }
