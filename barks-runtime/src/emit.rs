@@ -7,8 +7,9 @@
 //! them). Here the closure hands each key to an [`Emit`] by reference
 //! (`&str` out of the line it holds); the combiner looks it up borrowed
 //! (hashbrown's `entry_ref`) and copies it into an owned key only the first
-//! time the partition sees it. On the word-count benchmark that is the difference between 1.7×
-//! and 1.0× a hand-written baseline (README, benchmarks).
+//! time the partition sees it. On the word-count benchmark that is the
+//! difference between 1.6–1.8× and about 1.0× a hand-written baseline
+//! (README, benchmarks).
 //!
 //! Semantics are `reduce_by_key`'s: `reduce` must be associative and
 //! commutative, and the result is hash-partitioned by key.
