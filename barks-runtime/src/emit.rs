@@ -8,8 +8,8 @@
 //! (`&str` out of the line it holds); the combiner looks it up borrowed
 //! (hashbrown's `entry_ref`) and copies it into an owned key only the first
 //! time the partition sees it. On the word-count benchmark that is the
-//! difference between 1.6–1.8× and about 1.0× a hand-written baseline
-//! (README, benchmarks).
+//! difference between 1.60× and 1.03× a hand-written baseline (README,
+//! benchmarks).
 //!
 //! Semantics are `reduce_by_key`'s: `reduce` must be associative and
 //! commutative, and the result is hash-partitioned by key.
@@ -87,7 +87,7 @@ impl<T: Data> Dataset<T> {
     {
         let (f, reduce) = (Arc::new(f), Arc::new(reduce));
         let map_side = reduce.clone();
-        let combined = self.map_partitions_with_index(move |_, records| {
+        let combined = self.map_partitions(move |records| {
             let mut table = FastMap::default();
             let mut emit = Emit {
                 table: &mut table,

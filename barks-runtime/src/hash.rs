@@ -26,8 +26,8 @@ pub(crate) fn upsert<K: Hash + Eq, V>(
     f: impl FnOnce(Option<V>) -> V,
 ) {
     let table: *mut FastMap<K, V> = table;
-    // SAFETY: `slot` is derived from `table` and is the only pointer used
-    // until `merge_in_place` returns.
+    // SAFETY: the occupied value's pointer is derived from `table`, and
+    // neither is used by anything else until `merge_in_place` returns.
     match unsafe { (*table).entry(key) } {
         Entry::Occupied(e) => unsafe { merge_in_place(table, e.into_mut(), |v| f(Some(v))) },
         Entry::Vacant(e) => {
