@@ -5,10 +5,9 @@
 use crate::build;
 use crate::dataset::Dataset;
 use crate::error::Result;
-use crate::hash::FastMap;
+use crate::key_table::KeyTable;
 use crate::node::{AnyNode, Dep, Node, TaskContext};
 use crate::records::BoxIter;
-use hashbrown::hash_map::Entry;
 use std::hash::Hash;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -79,19 +78,39 @@ where
 }
 
 /// The right values of one key: the first inline, so a key with one value
-/// (the common case) costs no allocation.
+/// (the common case) costs no allocation, and the rest behind one pointer,
+/// so the table stays small.
 struct Matches<W> {
     first: W,
-    rest: Vec<W>,
+    #[allow(clippy::box_collection)] // 8 bytes in the table instead of a `Vec`'s 24
+    rest: Option<Box<Vec<W>>>,
     /// Whether a left record matched the key (for `keep_right`).
     matched: bool,
+}
+
+impl<W> Matches<W> {
+    fn len(&self) -> usize {
+        1 + self.rest.as_ref().map_or(0, |rest| rest.len())
+    }
+
+    /// The `i`-th value (`i < len()`).
+    fn get(&self, i: usize) -> &W {
+        match (i, &self.rest) {
+            (0, _) | (_, None) => &self.first,
+            (i, Some(rest)) => &rest[i - 1],
+        }
+    }
+
+    fn into_values(self) -> impl Iterator<Item = W> {
+        std::iter::once(self.first).chain(self.rest.into_iter().flat_map(|rest| *rest))
+    }
 }
 
 /// The general hash join of one partition: `(key, (left, right))` for every
 /// match; with `keep_left`, unmatched left records with `None`; with
 /// `keep_right`, unmatched right records (after the left side ends).
 pub(crate) struct OuterJoin<K, V, W> {
-    table: FastMap<K, Matches<W>>,
+    table: KeyTable<K, Matches<W>>,
     left: BoxIter<(K, V)>,
     keep_left: bool,
     keep_right: bool,
@@ -100,25 +119,26 @@ pub(crate) struct OuterJoin<K, V, W> {
     unmatched: Option<std::vec::IntoIter<(K, W)>>,
 }
 
-impl<K: Hash + Eq + Clone, V: Clone, W: Clone> OuterJoin<K, V, W> {
+impl<K: Hash + Eq + Clone + 'static, V: Clone, W: Clone> OuterJoin<K, V, W> {
     pub(crate) fn new(
         left: BoxIter<(K, V)>,
         right: BoxIter<(K, W)>,
         keep_left: bool,
         keep_right: bool,
     ) -> Self {
-        let mut table: FastMap<K, Matches<W>> = FastMap::default();
+        let mut table = KeyTable::default();
         for (k, w) in right {
-            match table.entry(k) {
-                Entry::Occupied(e) => e.into_mut().rest.push(w),
-                Entry::Vacant(e) => {
-                    e.insert(Matches {
-                        first: w,
-                        rest: Vec::new(),
-                        matched: false,
-                    });
+            table.upsert(k, |m: Option<Matches<W>>| match m {
+                Some(mut m) => {
+                    m.rest.get_or_insert_default().push(w);
+                    m
                 }
-            }
+                None => Matches {
+                    first: w,
+                    rest: None,
+                    matched: false,
+                },
+            });
         }
         OuterJoin {
             table,
@@ -139,11 +159,7 @@ impl<K: Hash + Eq + Clone, V: Clone, W: Clone> OuterJoin<K, V, W> {
             std::mem::take(&mut self.table)
                 .into_iter()
                 .filter(|(_, m)| !m.matched)
-                .flat_map(|(k, m)| {
-                    std::iter::once(m.first)
-                        .chain(m.rest)
-                        .map(move |w| (k.clone(), w))
-                })
+                .flat_map(|(k, m)| m.into_values().map(move |w| (k.clone(), w)))
                 .collect::<Vec<_>>()
                 .into_iter()
         });
@@ -151,7 +167,7 @@ impl<K: Hash + Eq + Clone, V: Clone, W: Clone> OuterJoin<K, V, W> {
     }
 }
 
-impl<K: Hash + Eq + Clone, V: Clone, W: Clone> Iterator for OuterJoin<K, V, W> {
+impl<K: Hash + Eq + Clone + 'static, V: Clone, W: Clone> Iterator for OuterJoin<K, V, W> {
     type Item = (K, (Option<V>, Option<W>));
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -159,13 +175,9 @@ impl<K: Hash + Eq + Clone, V: Clone, W: Clone> Iterator for OuterJoin<K, V, W> {
             if let Some((k, v, i)) = &mut self.current {
                 if let Some(m) = self.table.get_mut(k) {
                     m.matched = true;
-                    let len = 1 + m.rest.len();
+                    let len = m.len();
                     if *i < len {
-                        let w = if *i == 0 {
-                            m.first.clone()
-                        } else {
-                            m.rest[*i - 1].clone()
-                        };
+                        let w = m.get(*i).clone();
                         *i += 1;
                         if *i < len {
                             return Some((k.clone(), (Some(v.clone()), Some(w))));
@@ -182,7 +194,7 @@ impl<K: Hash + Eq + Clone, V: Clone, W: Clone> Iterator for OuterJoin<K, V, W> {
             let Some((k, v)) = self.left.next() else {
                 return self.drain_unmatched();
             };
-            if self.table.contains_key(&k) {
+            if self.table.get_mut(&k).is_some() {
                 self.current = Some((k, v, 0));
             } else if self.keep_left {
                 return Some((k, (Some(v), None)));

@@ -12,8 +12,9 @@
 
 use crate::data::{Data, Key, Pair, SameKey, SortKey};
 use crate::dataset::Dataset;
-use crate::hash::{FastMap, upsert};
+use crate::hash::FastMap;
 use crate::join::{OuterJoin, zip_partitions};
+use crate::key_table::KeyTable;
 use crate::shuffle;
 use crate::shuffle::hash::hash_partition;
 use std::sync::Arc;
@@ -24,9 +25,9 @@ fn combine<K: Key, V, C>(
     create: impl Fn(V) -> C,
     merge: impl Fn(C, V) -> C,
 ) -> impl Iterator<Item = (K, C)> {
-    let mut table: FastMap<K, C> = FastMap::default();
+    let mut table = KeyTable::default();
     for (k, v) in records {
-        upsert(&mut table, k, |c| match c {
+        table.upsert(k, |c| match c {
             Some(c) => merge(c, v),
             None => create(v),
         });

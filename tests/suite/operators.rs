@@ -361,6 +361,44 @@ proptest! {
         prop_assert_eq!(as_groups(grouped), model);
     }
 
+    /// The same aggregations and joins with keys whose table changes kind:
+    /// integers that start dense and then spread far apart (a partition
+    /// moves from a direct-address table to a hash table part-way) and
+    /// strings (hash tables throughout).
+    #[test]
+    fn by_key_results_do_not_depend_on_the_key_representation(
+        left in pairs(), right in pairs(), pl in parts(), pr in parts(), t in threads()
+    ) {
+        fn wide(k: u8) -> u64 {
+            if k % 2 == 0 { u64::from(k) } else { u64::from(k) << 40 }
+        }
+        fn narrow(w: u64) -> u8 {
+            if w < 256 { w as u8 } else { (w >> 40) as u8 }
+        }
+        let wide_ds = |records: &[(u8, i32)], p| {
+            parallelize(records.iter().map(|&(k, v)| (wide(k), v)).collect::<Vec<_>>(), Some(p))
+        };
+        let text_ds = |records: &[(u8, i32)], p| {
+            parallelize(records.iter().map(|&(k, v)| (k.to_string(), v)).collect::<Vec<_>>(), Some(p))
+        };
+        let wide_sums = run(t, || wide_ds(&left, pl).reduce_by_key(|a, b| a + b).collect());
+        let wide_groups = run(t, || wide_ds(&left, pl).group_by_key().collect());
+        let wide_join = run(t, || wide_ds(&left, pl).full_outer_join(&wide_ds(&right, pr)).collect());
+        let text_sums = run(t, || text_ds(&left, pl).reduce_by_key(|a, b| a + b).collect());
+        let text_join = run(t, || text_ds(&left, pl).full_outer_join(&text_ds(&right, pr)).collect());
+        let groups = model_groups(&left);
+        let sums: Vec<(u8, i32)> = groups.iter().map(|(k, vs)| (*k, vs.iter().sum())).collect();
+        prop_assert_eq!(sorted(wide_sums.into_iter().map(|(k, s)| (narrow(k), s)).collect()), sums.clone());
+        prop_assert_eq!(sorted(text_sums.into_iter().map(|(k, s)| (k.parse().unwrap(), s)).collect()), sums);
+        let wide_groups: Vec<(u8, Vec<i32>)> =
+            sorted(wide_groups.into_iter().map(|(k, vs)| (narrow(k), sorted(vs))).collect());
+        let group_model: Vec<(u8, Vec<i32>)> = groups.into_iter().map(|(k, vs)| (k, sorted(vs))).collect();
+        prop_assert_eq!(wide_groups, group_model);
+        let full = model_join(&left, &right, true, true);
+        prop_assert_eq!(sorted(wide_join.into_iter().map(|(k, vw)| (narrow(k), vw)).collect()), full.clone());
+        prop_assert_eq!(sorted(text_join.into_iter().map(|(k, vw)| (k.parse().unwrap(), vw)).collect()), full);
+    }
+
     #[test]
     fn flat_map_reduce_by_key_counts_like_a_btreemap(records in pairs(), p in parts(), t in threads()) {
         // Lines of words from the records: key k gives word "w{k}" (key 0,
