@@ -170,9 +170,22 @@ impl<C> DenseTable<C> {
         } else {
             (old_base.min(index), (old_base + old_slots).max(index + 1))
         };
-        // At least double (so growth is amortized), towards the new index.
+        // The most slots the table may need to hold one more key, and the
+        // most it takes when growing (twice as many, so that a table kept
+        // near its bound still grows by doubling).
+        let free = FREE_BYTES / std::mem::size_of::<C>().max(1) as u128;
+        let keys = self.len as u128 + 1;
+        let (bound, cap) = (
+            free.max(keys * SLOTS_PER_KEY),
+            free.max(2 * keys * SLOTS_PER_KEY),
+        );
+        if hi - lo > bound || cap > usize::MAX as u128 / 2 {
+            return false;
+        }
+        // At least double (so growth is amortized) within the cap, towards
+        // the new index.
         let slots = (hi - lo)
-            .max(2 * old_slots)
+            .max((2 * old_slots).min(cap))
             .max(MIN_SLOTS)
             .next_multiple_of(64);
         let base = if old_slots > 0 && index < old_base {
@@ -183,11 +196,6 @@ impl<C> DenseTable<C> {
         let slots = slots.max((hi - base).next_multiple_of(64));
         // Near the top of the key space, grow downwards instead.
         let base = base.min((1u128 << 64).saturating_sub(slots));
-        let too_big = slots * (std::mem::size_of::<C>().max(1) as u128) > FREE_BYTES
-            && slots > (self.len as u128 + 1) * SLOTS_PER_KEY;
-        if too_big || slots > usize::MAX as u128 / 2 {
-            return false;
-        }
         let mut grown = DenseTable {
             base: base as u64,
             present: vec![0; (slots / 64) as usize],

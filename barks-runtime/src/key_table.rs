@@ -59,6 +59,19 @@ impl<K: Hash + Eq + 'static, C> KeyTable<K, C> {
         }
     }
 
+    /// The number of keys held.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            KeyTable::Dense(table, _) => table.len(),
+            KeyTable::Hash(table) => table.len(),
+        }
+    }
+
+    /// Whether the keys are in a hash table (not a direct-address one).
+    pub(crate) fn is_hash(&self) -> bool {
+        matches!(self, KeyTable::Hash(_))
+    }
+
     /// Moves a dense table's values into a hash table.
     #[cold]
     fn spread(&mut self) {
@@ -139,6 +152,18 @@ mod tests {
         assert!(matches!(table, KeyTable::Dense(..)));
         assert_eq!(table.get_mut(&-500), Some(&mut 10));
         assert_eq!(table.get_mut(&501), None);
+        assert_eq!(table.into_iter().collect::<Vec<_>>(), model);
+    }
+
+    #[test]
+    fn keys_in_any_order_over_a_table_s_worth_of_range_stay_dense() {
+        // A million possible keys (8 MB of `u64` slots) in scattered order,
+        // then descending: the table grows within its bound, never past it.
+        let scattered = (0..200_000u32).map(|i| ((i * 7_919) % 1_000_000, 1));
+        let descending = (0..200_000u32).rev().map(|i| (i * 5, 1));
+        let records: Vec<(u32, u64)> = scattered.chain(descending).collect();
+        let (table, model) = sums(&records);
+        assert!(matches!(table, KeyTable::Dense(..)));
         assert_eq!(table.into_iter().collect::<Vec<_>>(), model);
     }
 

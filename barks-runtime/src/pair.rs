@@ -35,6 +35,46 @@ fn combine<K: Key, V, C>(
     table.into_iter()
 }
 
+/// The records of a partition map-side combining looks at before deciding
+/// whether it pays.
+const PARTIAL_SAMPLE: usize = 100_000;
+
+/// Map-side combining: [`combine`], except that, as Presto's and Velox's
+/// partial aggregations do, it stops combining when the first
+/// [`PARTIAL_SAMPLE`] records of a partition hold more than 80% distinct
+/// keys in a hash table (`distinct` over mostly distinct records): the rest
+/// pass through as one-value combiners for the reduce side to merge,
+/// instead of all going through a hash table that grows as big as the
+/// input and saves the shuffle little. Dense integer keys always combine
+/// (their table is cheap).
+fn combine_map_side<K: Key, V, C>(
+    mut records: impl Iterator<Item = (K, V)>,
+    create: impl Fn(V) -> C,
+    merge: impl Fn(C, V) -> C,
+) -> impl Iterator<Item = (K, C)> {
+    let mut table = KeyTable::default();
+    let mut seen = 0usize;
+    // The records left when combining stops; `None` once they all went in
+    // (and the input, with its buffers, is dropped).
+    let rest = loop {
+        let Some((k, v)) = records.next() else {
+            break None;
+        };
+        table.upsert(k, |c| match c {
+            Some(c) => merge(c, v),
+            None => create(v),
+        });
+        seen += 1;
+        if seen == PARTIAL_SAMPLE && table.is_hash() && table.len() * 5 > seen * 4 {
+            break Some(records);
+        }
+    };
+    let rest = rest.into_iter().flatten();
+    table
+        .into_iter()
+        .chain(rest.map(move |(k, v)| (k, create(v))))
+}
+
 /// The reduce side of a by-key aggregation: `combined` (one combiner per
 /// key and map partition) hash-partitioned into `partitions`, the
 /// combiners of each key merged with `merge`. No shuffle if `combined`
@@ -151,7 +191,7 @@ impl<T: Data> Dataset<T> {
         let (create, merge_value) = (Arc::new(create), Arc::new(merge_value));
         let combined = self.kv().narrow_keeping_keys(move |_, it| {
             let (create, merge_value) = (create.clone(), merge_value.clone());
-            combine(it, move |v| create(v), move |c, v| merge_value(c, v))
+            combine_map_side(it, move |v| create(v), move |c, v| merge_value(c, v))
         });
         merge_combiners_by_key(&combined, partitions, merge_combiners)
     }
