@@ -207,7 +207,10 @@ impl<T: Data> Dataset<T> {
         self.combine_by_key(|v| v, move |a, b| f(a, b), move |a, b| g(a, b))
     }
 
-    /// Like `reduce_by_key`, starting every key (in every partition) from `zero`.
+    /// Like `reduce_by_key`, starting every key (in every partition) from
+    /// `zero`. As in Spark, `zero` may be used more than once per key and
+    /// partition (map-side combining can stop part-way), so it must be
+    /// neutral for `f` (0 for `+`, an empty `Vec` for concatenation).
     pub fn fold_by_key<F>(&self, zero: T::V, f: F) -> Dataset<(T::K, T::V)>
     where
         T: Pair,
@@ -223,7 +226,8 @@ impl<T: Data> Dataset<T> {
     }
 
     /// Aggregates each key's values into a `U`: `seq` folds a value into an
-    /// accumulator (starting from `zero`), `comb` merges two accumulators.
+    /// accumulator (starting from `zero`, which must be neutral, as for
+    /// [`fold_by_key`](Self::fold_by_key)), `comb` merges two accumulators.
     pub fn aggregate_by_key<U, F1, F2>(&self, zero: U, seq: F1, comb: F2) -> Dataset<(T::K, U)>
     where
         T: Pair,

@@ -3,14 +3,14 @@
 //! dimensions in order; ties go to the lower index; an empty cluster keeps
 //! its centre.
 //!
-//! The barks version is a driver loop: one job parses the points and
-//! `persist()`s them, and each iteration runs a job over the persisted
-//! points with the current centres as an argument. Each partition sums its
-//! points per cluster into one local vector per cluster, and a
+//! The barks version is a driver loop: one job parses the points into
+//! blocks and `persist()`s them, and each iteration runs a job over the
+//! persisted blocks with the current centres as an argument. Each partition
+//! sums its points per cluster into one local vector per cluster, and a
 //! `reduce_by_key` adds the partitions' sums: the shape of Spark MLlib's
 //! `KMeans` (`mapPartitions` over local sums, then `reduceByKey`).
 
-use super::{JobResult, parse_lines, parse_point, path_arg};
+use super::{JobResult, chunk_count, line_chunks, parse_point_into, path_arg, read_file};
 use crate::canonical::Outcome;
 use crate::cli::env_usize;
 use barks::prelude::*;
@@ -18,11 +18,58 @@ use rayon::prelude::*;
 use std::path::Path;
 use std::sync::Arc;
 
-/// A point, shared: reading a persisted dataset hands each task a clone of
-/// every element, and cloning an `Arc` is a reference count where cloning a
-/// `Vec` would be an allocation and a copy (Spark hands out references to
-/// cached objects).
-pub type Point = Arc<[f64]>;
+/// Points that are read together (up to [`BLOCK_POINTS`] of one
+/// partition), in one flat array of `dims` coordinates per point: one
+/// allocation per block instead of one per point, and the points of a block
+/// next to each other in memory, as in an Arrow record batch. The array is
+/// shared: reading a persisted dataset hands each task a clone of every
+/// element, which for an `Arc` is a reference count.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct PointBlock {
+    pub dims: usize,
+    pub coords: Arc<[f64]>,
+}
+
+/// The most points in one [`PointBlock`].
+pub const BLOCK_POINTS: usize = 4096;
+
+impl PointBlock {
+    /// The block's points, each `dims` coordinates.
+    pub fn points(&self) -> std::slice::ChunksExact<'_, f64> {
+        self.coords.chunks_exact(self.dims.max(1))
+    }
+}
+
+/// The points of `lines` (rows of points.csv) in blocks of up to
+/// [`BLOCK_POINTS`]; panics, naming the row, on a row whose dimension
+/// differs from the first row's.
+pub fn point_blocks(lines: impl Iterator<Item = String>) -> Vec<PointBlock> {
+    let mut blocks = Vec::new();
+    let mut coords = Vec::new();
+    let mut dims = None;
+    let mut points = 0;
+    for line in lines {
+        let d = parse_point_into(&line, &mut coords);
+        if *dims.get_or_insert(d) != d {
+            panic!("point `{line}` has {d} coordinates, the first point {dims:?}");
+        }
+        points += 1;
+        if points == BLOCK_POINTS {
+            blocks.push(PointBlock {
+                dims: d,
+                coords: Arc::from(std::mem::take(&mut coords)),
+            });
+            points = 0;
+        }
+    }
+    if let (Some(dims), true) = (dims, points > 0) {
+        blocks.push(PointBlock {
+            dims,
+            coords: Arc::from(coords),
+        });
+    }
+    blocks
+}
 
 /// The index of the centre nearest to `p` (the lower index on ties).
 #[inline]
@@ -51,15 +98,16 @@ pub fn add_into(a: &mut [f64], b: &[f64]) {
 }
 
 #[barks::job]
-pub fn load_points(path: String) -> Persisted<Point> {
+pub fn load_points(path: String) -> Persisted<PointBlock> {
     pipeline! {
-        let points = text_file(path).map(|l: String| Point::from(parse_point(&l)));
-        points.persist()
+        let blocks = text_file(path).map_partitions(|lines: barks::BoxIter<String>| point_blocks(lines));
+        blocks.persist()
     }
 }
 
+/// The first `k` blocks: at least the first `k` points, as no block is empty.
 #[barks::job]
-pub fn first_points(points: Persisted<Point>, k: usize) -> Vec<Point> {
+pub fn first_blocks(points: Persisted<PointBlock>, k: usize) -> Vec<PointBlock> {
     pipeline! {
         let all = persisted(points);
         all.take(k)
@@ -68,12 +116,12 @@ pub fn first_points(points: Persisted<Point>, k: usize) -> Vec<Point> {
 
 #[barks::job]
 pub fn cluster_sums(
-    points: Persisted<Point>,
+    points: Persisted<PointBlock>,
     centres: Vec<Vec<f64>>,
 ) -> Vec<(usize, (Vec<f64>, u64))> {
     pipeline! {
         let sums = persisted(points)
-            .map_partitions(move |points: barks::BoxIter<Point>| partition_sums(points, &centres))
+            .map_partitions(move |blocks: barks::BoxIter<PointBlock>| partition_sums(blocks, &centres))
             .reduce_by_key(|(mut a, n): (Vec<f64>, u64), (b, m): (Vec<f64>, u64)| {
                 add_into(&mut a, &b);
                 (a, n + m)
@@ -85,17 +133,19 @@ pub fn cluster_sums(
 /// The sum and count of the points nearest to each centre, for the
 /// clusters that have points.
 pub fn partition_sums(
-    points: impl Iterator<Item = Point>,
+    blocks: impl Iterator<Item = PointBlock>,
     centres: &[Vec<f64>],
 ) -> Vec<(usize, (Vec<f64>, u64))> {
     let mut sums: Vec<Option<(Vec<f64>, u64)>> = vec![None; centres.len()];
-    for p in points {
-        match &mut sums[closest(&p, centres)] {
-            Some((sum, n)) => {
-                add_into(sum, &p);
-                *n += 1;
+    for block in blocks {
+        for p in block.points() {
+            match &mut sums[closest(p, centres)] {
+                Some((sum, n)) => {
+                    add_into(sum, p);
+                    *n += 1;
+                }
+                empty => *empty = Some((p.to_vec(), 1)),
             }
-            empty => *empty = Some((p.to_vec(), 1)),
         }
     }
     let clusters = sums.into_iter().enumerate();
@@ -119,11 +169,9 @@ pub fn next_centres(
 pub fn run_barks(path: &Path, k: usize, iters: usize, master: &str) -> JobResult<Vec<Vec<f64>>> {
     let points = load_points(path_arg(path)).run_on(master)?;
     let result = (|| -> JobResult<Vec<Vec<f64>>> {
-        let mut centres: Vec<Vec<f64>> = first_points(points, k)
-            .run_on(master)?
-            .iter()
-            .map(|p| p.to_vec())
-            .collect();
+        let blocks = first_blocks(points, k).run_on(master)?;
+        let firsts = blocks.iter().flat_map(PointBlock::points);
+        let mut centres: Vec<Vec<f64>> = firsts.take(k).map(<[f64]>::to_vec).collect();
         for _ in 0..iters {
             let sums = cluster_sums(points, centres.clone()).run_on(master)?;
             centres = next_centres(centres, sums);
@@ -150,19 +198,32 @@ pub fn barks(data: &Path, master: &str) -> JobResult<Outcome> {
     )?))
 }
 
-/// The baseline: points in one flat array; each iteration folds per-thread
-/// sums and counts in parallel.
+/// The baseline: points in one flat array (parsed in parallel pieces);
+/// each iteration folds per-thread sums and counts in parallel.
 pub fn baseline(data: &Path) -> JobResult<Outcome> {
     let (k, iters) = parameters();
-    let rows = parse_lines(&data.join("points.csv"), parse_point)?;
-    let d = rows.first().map_or(0, Vec::len);
-    let mut flat = Vec::with_capacity(rows.len() * d);
-    for r in &rows {
-        assert_eq!(r.len(), d, "points have different dimensions");
-        flat.extend_from_slice(r);
+    let buf = read_file(&data.join("points.csv"))?;
+    let pieces: Vec<(usize, Vec<f64>)> = line_chunks(&buf, chunk_count())
+        .into_par_iter()
+        .map(|piece| {
+            let (mut flat, mut d) = (Vec::new(), None);
+            for line in piece.lines() {
+                let n = parse_point_into(line, &mut flat);
+                assert_eq!(*d.get_or_insert(n), n, "points have different dimensions");
+            }
+            (d.unwrap_or(0), flat)
+        })
+        .collect();
+    let d = pieces.iter().map(|p| p.0).find(|&d| d > 0).unwrap_or(0);
+    assert!(
+        pieces.iter().all(|p| p.1.is_empty() || p.0 == d),
+        "points have different dimensions"
+    );
+    let mut flat = Vec::with_capacity(pieces.iter().map(|p| p.1.len()).sum());
+    for (_, piece) in pieces {
+        flat.extend(piece);
     }
-    let mut centres: Vec<Vec<f64>> = rows.iter().take(k).cloned().collect();
-    drop(rows);
+    let mut centres: Vec<Vec<f64>> = flat.chunks(d.max(1)).take(k).map(<[f64]>::to_vec).collect();
     for _ in 0..iters {
         let (sums, counts) = flat
             .par_chunks(d.max(1))

@@ -77,11 +77,14 @@ pub fn parse_edge(line: &str) -> (u32, u32) {
     )
 }
 
-/// An `x1,...,xd` row of points.csv.
-pub fn parse_point(line: &str) -> Vec<f64> {
-    line.split(',')
-        .map(|x| x.parse::<f64>().unwrap_or_else(|_| bad(x, "coordinate")))
-        .collect()
+/// Appends the coordinates of an `x1,...,xd` row of points.csv to
+/// `coords`; returns `d`.
+pub fn parse_point_into(line: &str, coords: &mut Vec<f64>) -> usize {
+    let before = coords.len();
+    for x in line.split(',') {
+        coords.push(x.parse::<f64>().unwrap_or_else(|_| bad(x, "coordinate")));
+    }
+    coords.len() - before
 }
 
 /// Reads a whole file with parallel positioned reads.
