@@ -95,9 +95,9 @@ impl<W> Matches<W> {
 
     /// The `i`-th value (`i < len()`).
     fn get(&self, i: usize) -> &W {
-        match (i, &self.rest) {
-            (0, _) | (_, None) => &self.first,
-            (i, Some(rest)) => &rest[i - 1],
+        match i.checked_sub(1) {
+            None => &self.first,
+            Some(j) => &self.rest.as_deref().map_or(&[][..], Vec::as_slice)[j],
         }
     }
 

@@ -19,36 +19,31 @@ use crate::shuffle;
 use crate::shuffle::hash::hash_partition;
 use std::sync::Arc;
 
-/// Merges `(key, value)` records into one combiner per key.
-fn combine<K: Key, V, C>(
-    records: impl Iterator<Item = (K, V)>,
-    create: impl Fn(V) -> C,
-    merge: impl Fn(C, V) -> C,
-) -> impl Iterator<Item = (K, C)> {
-    let mut table = KeyTable::default();
-    for (k, v) in records {
-        table.upsert(k, |c| match c {
-            Some(c) => merge(c, v),
-            None => create(v),
-        });
-    }
-    table.into_iter()
+/// Which side of a shuffle a [`combine`] runs on.
+#[derive(Clone, Copy, PartialEq)]
+enum Side {
+    /// Before the shuffle: combining may stop part-way.
+    Map,
+    /// After it: every key's records are merged.
+    Reduce,
 }
 
 /// The records of a partition map-side combining looks at before deciding
 /// whether it pays.
 const PARTIAL_SAMPLE: usize = 100_000;
 
-/// Map-side combining: [`combine`], except that, as Presto's and Velox's
-/// partial aggregations do, it stops combining when the first
-/// [`PARTIAL_SAMPLE`] records of a partition hold more than 80% distinct
-/// keys in a hash table (`distinct` over mostly distinct records): the rest
-/// pass through as one-value combiners for the reduce side to merge,
-/// instead of all going through a hash table that grows as big as the
-/// input and saves the shuffle little. Dense integer keys always combine
-/// (their table is cheap).
-fn combine_map_side<K: Key, V, C>(
+/// Merges `(key, value)` records into one combiner per key.
+///
+/// On the map [`Side`], as Presto's and Velox's partial aggregations do, it
+/// stops combining when the first [`PARTIAL_SAMPLE`] records of a partition
+/// hold more than 80% distinct keys in a hash table (`distinct` over mostly
+/// distinct records): the rest pass through as one-value combiners for the
+/// reduce side to merge, instead of all going through a hash table that
+/// grows as big as the input and saves the shuffle little. Dense integer
+/// keys always combine (their table is cheap).
+fn combine<K: Key, V, C>(
     mut records: impl Iterator<Item = (K, V)>,
+    side: Side,
     create: impl Fn(V) -> C,
     merge: impl Fn(C, V) -> C,
 ) -> impl Iterator<Item = (K, C)> {
@@ -65,7 +60,11 @@ fn combine_map_side<K: Key, V, C>(
             None => create(v),
         });
         seen += 1;
-        if seen == PARTIAL_SAMPLE && table.is_hash() && table.len() * 5 > seen * 4 {
+        if side == Side::Map
+            && seen == PARTIAL_SAMPLE
+            && table.is_hash()
+            && table.len() * 5 > seen * 4
+        {
             break Some(records);
         }
     };
@@ -92,7 +91,7 @@ pub(crate) fn merge_combiners_by_key<K: Key, C: Data>(
         .partition_by(partitions)
         .narrow_keeping_keys(move |_, it| {
             let merge = merge.clone();
-            combine(it, |c| c, move |a, b| merge(a, b))
+            combine(it, Side::Reduce, |c| c, move |a, b| merge(a, b))
         })
 }
 
@@ -191,7 +190,12 @@ impl<T: Data> Dataset<T> {
         let (create, merge_value) = (Arc::new(create), Arc::new(merge_value));
         let combined = self.kv().narrow_keeping_keys(move |_, it| {
             let (create, merge_value) = (create.clone(), merge_value.clone());
-            combine_map_side(it, move |v| create(v), move |c, v| merge_value(c, v))
+            combine(
+                it,
+                Side::Map,
+                move |v| create(v),
+                move |c, v| merge_value(c, v),
+            )
         });
         merge_combiners_by_key(&combined, partitions, merge_combiners)
     }
@@ -250,6 +254,7 @@ impl<T: Data> Dataset<T> {
         self.partition_by(partitions).narrow_keeping_keys(|_, it| {
             combine(
                 it,
+                Side::Reduce,
                 |v| vec![v],
                 |mut vs, v| {
                     vs.push(v);
