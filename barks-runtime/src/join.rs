@@ -194,10 +194,16 @@ impl<K: Hash + Eq + Clone + 'static, V: Clone, W: Clone> Iterator for OuterJoin<
             let Some((k, v)) = self.left.next() else {
                 return self.drain_unmatched();
             };
-            if self.table.get_mut(&k).is_some() {
-                self.current = Some((k, v, 0));
-            } else if self.keep_left {
-                return Some((k, (Some(v), None)));
+            match self.table.get_mut(&k) {
+                // One match (the common case): one lookup, no copies.
+                Some(m) if m.rest.is_none() => {
+                    m.matched = true;
+                    let w = m.first.clone();
+                    return Some((k, (Some(v), Some(w))));
+                }
+                Some(_) => self.current = Some((k, v, 0)),
+                None if self.keep_left => return Some((k, (Some(v), None))),
+                None => {}
             }
         }
     }

@@ -28,6 +28,7 @@ mod pair;
 pub mod persist;
 pub mod plan;
 pub mod records;
+mod release;
 pub mod scheduler;
 mod shuffle;
 pub mod source;

@@ -1,11 +1,13 @@
 //! Local mode: the scheduler's commands run on N threads of this process and
-//! shuffle outputs stay in memory.
+//! shuffle outputs stay in memory until their last reader completes
+//! ([`Readers`]).
 
 use crate::action::PartResult;
 use crate::counters::{JobCounters, TaskCounters};
 use crate::error::{Error, Result};
 use crate::node::{Shared, ShuffleOutputs, ShuffleSource};
 use crate::plan::{Plan, StageKind};
+use crate::release::Readers;
 use crate::scheduler::{Command, Event, Scheduler, TaskId};
 use crate::task::{TaskFailure, TaskOutput, panic_message, run_task};
 use std::any::Any;
@@ -25,6 +27,16 @@ struct MemoryShuffles {
 struct ShuffleState {
     maps: Vec<Option<Shared>>,
     summary: Option<Shared>,
+}
+
+impl MemoryShuffles {
+    /// Frees the map outputs of `ids`, which no stage will read again.
+    fn release(&self, ids: impl Iterator<Item = usize>) {
+        let mut shuffles = self.shuffles.lock().unwrap_or_else(|e| e.into_inner());
+        for id in ids {
+            shuffles.remove(&id);
+        }
+    }
 }
 
 impl ShuffleSource for MemoryShuffles {
@@ -94,6 +106,7 @@ fn execute(
         }
     }
     let mut scheduler = Scheduler::new(stages, max_attempts);
+    let mut readers = Readers::new(stages);
     let (task_tx, task_rx) = mpsc::channel::<TaskId>();
     let task_rx = Mutex::new(task_rx);
     let (event_tx, event_rx) = mpsc::channel::<Finished>();
@@ -130,6 +143,13 @@ fn execute(
                         let _ = task_tx.send(task);
                     }
                     Command::StageCompleted(stage) => {
+                        shuffles.release(
+                            readers
+                                .completed(&stages[stage])
+                                .into_iter()
+                                .filter_map(|parent| plan.shuffles[parent].as_ref())
+                                .map(|dep| dep.id()),
+                        );
                         if let Some(dep) = &plan.shuffles[stage] {
                             let parts = summaries[stage]
                                 .iter_mut()

@@ -48,26 +48,28 @@ fn combine<K: Key, V, C>(
     merge: impl Fn(C, V) -> C,
 ) -> impl Iterator<Item = (K, C)> {
     let mut table = KeyTable::default();
-    let mut seen = 0usize;
-    // The records left when combining stops; `None` once they all went in
-    // (and the input, with its buffers, is dropped).
-    let rest = loop {
-        let Some((k, v)) = records.next() else {
-            break None;
-        };
+    let add = |table: &mut KeyTable<K, C>, (k, v): (K, V)| {
         table.upsert(k, |c| match c {
             Some(c) => merge(c, v),
             None => create(v),
-        });
-        seen += 1;
-        if side == Side::Map
-            && seen == PARTIAL_SAMPLE
-            && table.is_hash()
-            && table.len() * 5 > seen * 4
-        {
-            break Some(records);
-        }
+        })
     };
+    // The records left when combining stops; `None` once they all went in
+    // (and the input, with its buffers, is dropped).
+    let mut rest = None;
+    let mut seen = 0usize;
+    if side == Side::Map {
+        for record in records.by_ref().take(PARTIAL_SAMPLE) {
+            add(&mut table, record);
+            seen += 1;
+        }
+    }
+    if seen == PARTIAL_SAMPLE && table.is_hash() && table.len() * 5 > seen * 4 {
+        rest = Some(records);
+    } else {
+        // The rest in one `fold`: a `BoxIter` runs it a whole chunk at a time.
+        records.fold((), |(), record| add(&mut table, record));
+    }
     let rest = rest.into_iter().flatten();
     table
         .into_iter()
@@ -301,20 +303,27 @@ impl<T: Data> Dataset<T> {
         (self.partition_by(n), other.partition_by(n))
     }
 
-    fn outer_join<K2, W>(
+    /// The join of `self` and `other` that keeps unmatched left records
+    /// (`keep_left`) and unmatched right ones (`keep_right`), each row
+    /// `(key, (left, right))` turned into an output record by `project`
+    /// (or dropped) within the join, without a node of its own.
+    fn outer_join<K2, W, U, P>(
         &self,
         other: &Dataset<(K2, W)>,
         keep_left: bool,
         keep_right: bool,
-    ) -> Dataset<(T::K, (Option<T::V>, Option<W>))>
+        project: P,
+    ) -> Dataset<U>
     where
         T: Pair,
         K2: SameKey<T::K>,
         W: Data,
+        U: Send + 'static,
+        P: Fn((T::K, (Option<T::V>, Option<W>))) -> Option<U> + Copy + Send + Sync + 'static,
     {
         let (left, right) = self.co_partition(other);
         zip_partitions(&left, &right, move |l, r| {
-            OuterJoin::new(l, r, keep_left, keep_right)
+            OuterJoin::new(l, r, keep_left, keep_right).filter_map(project)
         })
     }
 
@@ -325,8 +334,7 @@ impl<T: Data> Dataset<T> {
         K2: SameKey<T::K>,
         W: Data,
     {
-        self.outer_join(other, false, false)
-            .narrow_keeping_keys(|_, it| it.filter_map(|(k, (v, w))| Some((k, (v?, w?)))))
+        self.outer_join(other, false, false, |(k, (v, w))| Some((k, (v?, w?))))
     }
 
     /// Every left record, with each matching right value or `None`.
@@ -339,8 +347,7 @@ impl<T: Data> Dataset<T> {
         K2: SameKey<T::K>,
         W: Data,
     {
-        self.outer_join(other, true, false)
-            .narrow_keeping_keys(|_, it| it.filter_map(|(k, (v, w))| Some((k, (v?, w)))))
+        self.outer_join(other, true, false, |(k, (v, w))| Some((k, (v?, w))))
     }
 
     /// Every right record, with each matching left value or `None`.
@@ -353,8 +360,7 @@ impl<T: Data> Dataset<T> {
         K2: SameKey<T::K>,
         W: Data,
     {
-        self.outer_join(other, false, true)
-            .narrow_keeping_keys(|_, it| it.filter_map(|(k, (v, w))| Some((k, (v, w?)))))
+        self.outer_join(other, false, true, |(k, (v, w))| Some((k, (v, w?))))
     }
 
     /// Every record of either side, matched where the key is on both.
@@ -367,7 +373,7 @@ impl<T: Data> Dataset<T> {
         K2: SameKey<T::K>,
         W: Data,
     {
-        self.outer_join(other, true, true)
+        self.outer_join(other, true, true, Some)
     }
 
     /// The records whose key is not in `other`.
@@ -377,10 +383,10 @@ impl<T: Data> Dataset<T> {
         K2: SameKey<T::K>,
         W: Data,
     {
-        self.outer_join(other, true, false)
-            .narrow_keeping_keys(|_, it| {
-                it.filter_map(|(k, (v, w))| if w.is_none() { Some((k, v?)) } else { None })
-            })
+        self.outer_join(other, true, false, |(k, (v, w))| match w {
+            None => Some((k, v?)),
+            Some(_) => None,
+        })
     }
 
     /// Sorts by key into a global order (see [`Dataset::sort_by`]).

@@ -10,7 +10,7 @@
 //! call fills a small buffer (a few hundred records, at most
 //! [`CHUNK_BYTES`]) in a statically typed loop, and the consumer takes
 //! records out of the buffer with an inlined `next` or a `fold` over the
-//! whole chunk. The buffer is a ring reused for every chunk, so chunking
+//! whole chunk. The buffer is one `Vec` reused for every chunk, so chunking
 //! allocates nothing per chunk. Sources that already hold whole batches hand
 //! them over without a copy ([`BoxIter::from_chunks`]).
 //!
@@ -29,7 +29,6 @@
 //! assert_eq!(batches.collect::<Vec<_>>(), [1, 2, 3]);
 //! ```
 
-use std::collections::VecDeque;
 use std::mem::size_of;
 
 /// A refill asks for at most this many bytes of records (an L1 cache's worth).
@@ -41,7 +40,7 @@ const CHUNK_RECORDS: usize = 1024;
 /// in chunks (see the [module docs](self)).
 pub struct BoxIter<T> {
     /// Records pulled and not yet handed out.
-    buf: VecDeque<T>,
+    buf: Buffer<T>,
     pull: Pull<T>,
     /// How many records the next refill of a record-wise producer asks for.
     want: usize,
@@ -57,19 +56,18 @@ enum Pull<T> {
 /// A record-wise producer, filled from in one dynamic call per chunk.
 trait Fill<T> {
     /// Appends up to `max` records to `out`; fewer means the producer ended.
-    fn fill(&mut self, out: &mut VecDeque<T>, max: usize);
+    fn fill(&mut self, out: &mut Vec<T>, max: usize);
     /// The producer's [`Iterator::size_hint`].
     fn remaining(&self) -> (usize, Option<usize>);
 }
 
 impl<I: Iterator> Fill<I::Item> for I {
-    fn fill(&mut self, out: &mut VecDeque<I::Item>, max: usize) {
-        for _ in 0..max {
-            match self.next() {
-                Some(record) => out.push_back(record),
-                None => return,
-            }
-        }
+    fn fill(&mut self, out: &mut Vec<I::Item>, max: usize) {
+        out.reserve(max);
+        // Internal iteration (`try_fold` under `take`): adapters such as
+        // `flat_map` run their inner loops directly instead of re-checking
+        // their state for every record.
+        self.by_ref().take(max).for_each(|record| out.push(record));
     }
 
     fn remaining(&self) -> (usize, Option<usize>) {
@@ -97,7 +95,7 @@ impl<T> BoxIter<T> {
 
     fn pulling(pull: Pull<T>) -> BoxIter<T> {
         BoxIter {
-            buf: VecDeque::new(),
+            buf: Buffer::default(),
             pull,
             want: 1,
         }
@@ -115,7 +113,7 @@ impl<T> BoxIter<T> {
         match &mut self.pull {
             Pull::Records(producer) => {
                 let want = self.want;
-                producer.fill(&mut self.buf, want);
+                producer.fill(self.buf.emptied(), want);
                 if self.buf.len() < want {
                     self.pull = Pull::Done;
                 }
@@ -125,7 +123,7 @@ impl<T> BoxIter<T> {
             Pull::Chunks(chunks) => {
                 for chunk in chunks.by_ref() {
                     if !chunk.is_empty() {
-                        self.buf = VecDeque::from(chunk);
+                        self.buf.replace(chunk);
                         return true;
                     }
                 }
@@ -137,13 +135,80 @@ impl<T> BoxIter<T> {
     }
 }
 
+/// A [`BoxIter`]'s buffer: the records of `items[taken..]` are not handed
+/// out yet; those before `taken` were moved out (the `Vec` still counts
+/// them until it is emptied for the next refill). Cheaper than a
+/// `VecDeque`: handing out a record is a compare, a read and an increment.
+struct Buffer<T> {
+    items: Vec<T>,
+    taken: usize,
+}
+
+impl<T> Default for Buffer<T> {
+    fn default() -> Self {
+        Buffer {
+            items: Vec::new(),
+            taken: 0,
+        }
+    }
+}
+
+impl<T> Buffer<T> {
+    fn len(&self) -> usize {
+        self.items.len() - self.taken
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    #[inline]
+    fn pop(&mut self) -> Option<T> {
+        if self.taken == self.items.len() {
+            return None;
+        }
+        // SAFETY: `taken < len`, so the slot holds a record not moved out
+        // yet; advancing `taken` hands its ownership to the caller.
+        let record = unsafe { std::ptr::read(self.items.as_ptr().add(self.taken)) };
+        self.taken += 1;
+        Some(record)
+    }
+
+    /// Drops the records not handed out and returns the empty `Vec`, its
+    /// allocation kept, for the next refill.
+    fn emptied(&mut self) -> &mut Vec<T> {
+        let (len, taken) = (self.items.len(), std::mem::take(&mut self.taken));
+        // SAFETY: the length is set to 0 first, so the records are dropped
+        // at most once even if a drop panics; `taken..len` are the records
+        // not moved out.
+        unsafe {
+            self.items.set_len(0);
+            let rest = self.items.as_mut_ptr().add(taken);
+            std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(rest, len - taken));
+        }
+        &mut self.items
+    }
+
+    /// Replaces the records by `chunk`.
+    fn replace(&mut self, chunk: Vec<T>) {
+        self.emptied();
+        self.items = chunk;
+    }
+}
+
+impl<T> Drop for Buffer<T> {
+    fn drop(&mut self) {
+        self.emptied();
+    }
+}
+
 impl<T> Iterator for BoxIter<T> {
     type Item = T;
 
     #[inline]
     fn next(&mut self) -> Option<T> {
         loop {
-            if let Some(record) = self.buf.pop_front() {
+            if let Some(record) = self.buf.pop() {
                 return Some(record);
             }
             if !self.refill() {
@@ -172,7 +237,9 @@ impl<T> Iterator for BoxIter<T> {
     fn fold<B, F: FnMut(B, T) -> B>(mut self, init: B, mut f: F) -> B {
         let mut acc = init;
         loop {
-            acc = self.buf.drain(..).fold(acc, &mut f);
+            while let Some(record) = self.buf.pop() {
+                acc = f(acc, record);
+            }
             if !self.refill() {
                 return acc;
             }
@@ -257,6 +324,24 @@ mod tests {
         assert_eq!(it.by_ref().collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
         assert_eq!(it.next(), None);
         assert_eq!(polls_after_end.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn records_not_handed_out_are_dropped_once() {
+        let token = Arc::new(());
+        for taken in [0, 1, 10, 700, 3000] {
+            let t = token.clone();
+            let mut it = BoxIter::new((0..3000).map(move |_| t.clone()));
+            let out: Vec<Arc<()>> = it.by_ref().take(taken).collect();
+            assert_eq!(out.len(), taken);
+            drop((it, out));
+            assert_eq!(Arc::strong_count(&token), 1, "after taking {taken}");
+            let chunks = vec![vec![token.clone(), token.clone()], vec![token.clone()]];
+            let mut it = BoxIter::from_chunks(chunks.into_iter());
+            let out: Vec<Arc<()>> = it.by_ref().take(taken.min(2)).collect();
+            drop((it, out));
+            assert_eq!(Arc::strong_count(&token), 1);
+        }
     }
 
     #[test]

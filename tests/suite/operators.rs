@@ -693,6 +693,32 @@ proptest! {
     }
 
     #[test]
+    fn a_shuffle_read_in_every_round_of_a_loop(records in pairs(), p in parts(), t in threads(), rounds in 1usize..5) {
+        // `base`'s shuffle is read by every round's stage, each round's
+        // shuffle only by the next one: local mode frees a shuffle after its
+        // last reader (not after its first).
+        let r = records.clone();
+        let got = run(t, move || {
+            let base = parallelize(r, Some(p)).reduce_by_key(|a, b| a + b);
+            let mut acc = base.map_values(i64::from);
+            for _ in 0..rounds {
+                acc = acc
+                    .map(|(k, v)| (k, v))
+                    .reduce_by_key(|a, b| a + b)
+                    .join(&base)
+                    .map_values(|(a, b)| a + i64::from(b));
+            }
+            acc.collect()
+        });
+        let factor = rounds as i64 + 1;
+        let model: Vec<(u8, i64)> = model_groups(&records)
+            .into_iter()
+            .map(|(k, vs)| (k, factor * vs.iter().map(|&v| i64::from(v)).sum::<i64>()))
+            .collect();
+        prop_assert_eq!(sorted(got), model);
+    }
+
+    #[test]
     fn ranks_after_a_sort(data in values(), p in parts(), t in threads()) {
         // zip_with_index after a sort numbers records in global order.
         let d = data.clone();
