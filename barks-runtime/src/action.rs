@@ -235,7 +235,7 @@ impl<T: Data> Dataset<T> {
     /// All records, in partition order.
     pub fn collect(&self) -> Output<Vec<T>> {
         self.action(
-            |it| it.collect::<Vec<T>>(),
+            |it| it.into_vec(),
             |parts| {
                 let mut all = Vec::with_capacity(parts.iter().map(Vec::len).sum());
                 parts.into_iter().for_each(|p| all.extend(p));

@@ -33,7 +33,7 @@ impl<T: Clone + Send + Sync + 'static> Node<T> for Cached<T> {
         let block = match cached {
             Some(block) => block,
             None => {
-                let block = Arc::new(self.parent.compute(partition, tc)?.collect::<Vec<T>>());
+                let block = Arc::new(self.parent.compute(partition, tc)?.into_vec());
                 // A partition whose computation met bad input is not kept.
                 if !tc.has_error() {
                     self.blocks.lock().unwrap_or_else(|e| e.into_inner())[partition] =

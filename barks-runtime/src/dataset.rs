@@ -182,7 +182,7 @@ impl<T: Data> Dataset<T> {
 
     /// Each partition as one `Vec`.
     pub fn glom(&self) -> Dataset<Vec<T>> {
-        self.map_partitions(|it| std::iter::once(it.collect::<Vec<T>>()))
+        self.map_partitions(|it| std::iter::once(it.into_vec()))
     }
 
     /// Pairs every record with its index in the dataset's order.

@@ -127,7 +127,7 @@ impl<K: Hash + Eq + Clone + 'static, V: Clone, W: Clone> OuterJoin<K, V, W> {
         keep_right: bool,
     ) -> Self {
         let mut table = KeyTable::default();
-        for (k, w) in right {
+        right.for_each(|(k, w)| {
             table.upsert(k, |m: Option<Matches<W>>| match m {
                 Some(mut m) => {
                     m.rest.get_or_insert_default().push(w);
@@ -139,7 +139,7 @@ impl<K: Hash + Eq + Clone + 'static, V: Clone, W: Clone> OuterJoin<K, V, W> {
                     matched: false,
                 },
             });
-        }
+        });
         OuterJoin {
             table,
             left,

@@ -101,6 +101,20 @@ impl<T> BoxIter<T> {
         }
     }
 
+    /// All the records, in order, in one `Vec`, pulled a whole chunk at a
+    /// time (`collect` would take them out one by one).
+    pub fn into_vec(mut self) -> Vec<T> {
+        if self.buf.is_empty() && !self.refill() {
+            return Vec::new();
+        }
+        // The buffer becomes the result, so a source's whole chunk is
+        // handed over without a copy.
+        let mut out = self.buf.take_all();
+        out.reserve(self.size_hint().0);
+        self.for_each(|record| out.push(record));
+        out
+    }
+
     /// The most records one refill asks for.
     fn max_chunk() -> usize {
         (CHUNK_BYTES / size_of::<T>().max(1)).clamp(1, CHUNK_RECORDS)
@@ -187,6 +201,24 @@ impl<T> Buffer<T> {
             std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(rest, len - taken));
         }
         &mut self.items
+    }
+
+    /// The records not handed out yet, leaving the buffer empty.
+    fn take_all(&mut self) -> Vec<T> {
+        let mut items = std::mem::take(&mut self.items);
+        let taken = std::mem::take(&mut self.taken);
+        if taken > 0 {
+            // SAFETY: `items[..taken]` were moved out (read) and must not be
+            // dropped; the rest are live. Moving the live ones to the front
+            // and setting the length to their count owns each exactly once.
+            unsafe {
+                let live = items.len() - taken;
+                let base = items.as_mut_ptr();
+                std::ptr::copy(base.add(taken), base, live);
+                items.set_len(live);
+            }
+        }
+        items
     }
 
     /// Replaces the records by `chunk`.
@@ -342,6 +374,23 @@ mod tests {
             drop((it, out));
             assert_eq!(Arc::strong_count(&token), 1);
         }
+    }
+
+    #[test]
+    fn into_vec_keeps_what_was_not_taken_yet() {
+        for n in [0, 1, 2, 5, 1000, 5000] {
+            for skip in [0, 1, 3] {
+                let mut it = BoxIter::new((0..n).map(|x| x.to_string()));
+                let head: Vec<String> = it.by_ref().take(skip).collect();
+                let mut all = head;
+                all.extend(it.into_vec());
+                assert_eq!(all, (0..n).map(|x| x.to_string()).collect::<Vec<_>>());
+            }
+        }
+        let chunk = vec!["a".to_string(), "b".into(), "c".into()];
+        let mut it = BoxIter::from_chunks(vec![chunk.clone(), chunk].into_iter());
+        assert_eq!(it.next().as_deref(), Some("a"));
+        assert_eq!(it.into_vec(), ["b", "c", "a", "b", "c"]);
     }
 
     #[test]

@@ -44,10 +44,10 @@ where
     }
     fn run_map(&self, partition: usize, tc: &TaskContext) -> Result<MapOutput> {
         let mut buckets: Buckets<K, V> = (0..self.partitions).map(|_| Vec::new()).collect();
-        for (k, v) in self.parent.compute(partition, tc)? {
+        self.parent.compute(partition, tc)?.for_each(|(k, v)| {
             let b = (self.partitioner)(&k, self.partitions).min(self.partitions - 1);
             buckets[b].push((k, v));
-        }
+        });
         Ok(MapOutput {
             data: Arc::new(buckets),
             summary: Box::new(()),

@@ -24,7 +24,7 @@ impl<T: Data> ShuffleDep for Materialize<T> {
         self.parent.clone()
     }
     fn run_map(&self, partition: usize, tc: &TaskContext) -> Result<MapOutput> {
-        let records: Vec<T> = self.parent.compute(partition, tc)?.collect();
+        let records: Vec<T> = self.parent.compute(partition, tc)?.into_vec();
         Ok(MapOutput {
             summary: Box::new(records.len() as u64),
             data: Arc::new(records),

@@ -68,7 +68,7 @@ where
         self.parent.clone()
     }
     fn run_map(&self, partition: usize, tc: &TaskContext) -> Result<MapOutput> {
-        let mut run: Vec<(K, V)> = self.parent.compute(partition, tc)?.collect();
+        let mut run: Vec<(K, V)> = self.parent.compute(partition, tc)?.into_vec();
         sort_records(&mut run, self.ascending, false);
         let n = run.len().min(SAMPLES_PER_PARTITION * self.partitions);
         let sample: Vec<K> = (0..n).map(|i| run[i * run.len() / n].0.clone()).collect();
