@@ -54,9 +54,6 @@ fn combine<K: Key, V, C>(
             None => create(v),
         })
     };
-    // The records left when combining stops; `None` once they all went in
-    // (and the input, with its buffers, is dropped).
-    let mut rest = None;
     let mut seen = 0usize;
     if side == Side::Map {
         for record in records.by_ref().take(PARTIAL_SAMPLE) {
@@ -64,12 +61,15 @@ fn combine<K: Key, V, C>(
             seen += 1;
         }
     }
-    if seen == PARTIAL_SAMPLE && table.is_hash() && table.len() * 5 > seen * 4 {
-        rest = Some(records);
+    // The records left when combining stops; `None` once they all went in
+    // (and the input, with its buffers, is dropped).
+    let rest = if seen == PARTIAL_SAMPLE && table.is_hash() && table.len() * 5 > seen * 4 {
+        Some(records)
     } else {
         // The rest in one `fold`: a `BoxIter` runs it a whole chunk at a time.
         records.fold((), |(), record| add(&mut table, record));
-    }
+        None
+    };
     let rest = rest.into_iter().flatten();
     table
         .into_iter()

@@ -702,6 +702,7 @@ proptest! {
             let base = parallelize(r, Some(p)).reduce_by_key(|a, b| a + b);
             let mut acc = base.map_values(i64::from);
             for _ in 0..rounds {
+                // `map` forgets the key partitioning, so every round shuffles.
                 acc = acc
                     .map(|(k, v)| (k, v))
                     .reduce_by_key(|a, b| a + b)
