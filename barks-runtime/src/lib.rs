@@ -27,6 +27,7 @@ pub mod node;
 mod pair;
 pub mod persist;
 pub mod plan;
+mod radix;
 pub mod records;
 mod release;
 pub mod scheduler;

@@ -15,6 +15,7 @@ use crate::dataset::Dataset;
 use crate::hash::FastMap;
 use crate::join::{OuterJoin, zip_partitions};
 use crate::key_table::KeyTable;
+use crate::radix::Aggregation;
 use crate::shuffle;
 use crate::shuffle::hash::hash_partition;
 use std::sync::Arc;
@@ -40,39 +41,47 @@ const PARTIAL_SAMPLE: usize = 100_000;
 /// distinct records): the rest pass through as one-value combiners for the
 /// reduce side to merge, instead of all going through a hash table that
 /// grows as big as the input and saves the shuffle little. Dense integer
-/// keys always combine (their table is cheap).
+/// keys always combine (their table is cheap). Keys too many for a hash
+/// table in cache are aggregated in parts ([`Aggregation`]).
 fn combine<K: Key, V, C>(
     mut records: impl Iterator<Item = (K, V)>,
     side: Side,
-    create: impl Fn(V) -> C,
-    merge: impl Fn(C, V) -> C,
+    create: impl Fn(V) -> C + Clone,
+    merge: impl Fn(C, V) -> C + Clone,
 ) -> impl Iterator<Item = (K, C)> {
     let mut table = KeyTable::default();
-    let add = |table: &mut KeyTable<K, C>, (k, v): (K, V)| {
-        table.upsert(k, |c| match c {
-            Some(c) => merge(c, v),
-            None => create(v),
-        })
-    };
     let mut seen = 0usize;
     if side == Side::Map {
-        for record in records.by_ref().take(PARTIAL_SAMPLE) {
-            add(&mut table, record);
+        for (k, v) in records.by_ref().take(PARTIAL_SAMPLE) {
+            table.upsert(k, |c| match c {
+                Some(c) => merge(c, v),
+                None => create(v),
+            });
             seen += 1;
         }
     }
+    let mut aggregation = Aggregation::new(table);
     // The records left when combining stops; `None` once they all went in
     // (and the input, with its buffers, is dropped).
-    let rest = if seen == PARTIAL_SAMPLE && table.is_hash() && table.len() * 5 > seen * 4 {
-        Some(records)
-    } else {
-        // The rest in one `fold`: a `BoxIter` runs it a whole chunk at a time.
-        records.fold((), |(), record| add(&mut table, record));
-        None
+    let rest = match &aggregation {
+        Aggregation::Table(table)
+            if seen == PARTIAL_SAMPLE && table.is_hash() && table.len() * 5 > seen * 4 =>
+        {
+            Some(records)
+        }
+        _ => {
+            // The rest in one `fold`: a `BoxIter` runs it a whole chunk at a time.
+            let mut expected = records.size_hint().0;
+            records.fold((), |(), record| {
+                expected = expected.saturating_sub(1);
+                aggregation.add(record, expected, &create, &merge)
+            });
+            None
+        }
     };
     let rest = rest.into_iter().flatten();
-    table
-        .into_iter()
+    aggregation
+        .into_iter(create.clone(), merge)
         .chain(rest.map(move |(k, v)| (k, create(v))))
 }
 

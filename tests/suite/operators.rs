@@ -754,7 +754,8 @@ proptest! {
 
 /// Partitions of mostly distinct records, large enough that map-side
 /// combining gives up part-way (Presto-style partial aggregation) and
-/// passes the rest to the reduce side uncombined.
+/// passes the rest to the reduce side uncombined, and that the reduce side
+/// holds more keys than a hash table in cache and aggregates them in parts.
 #[test]
 fn aggregations_over_mostly_distinct_keys_match_the_model() {
     // 400k edges, about one in six a repeat, in 1 and 3 partitions.
@@ -785,6 +786,18 @@ fn aggregations_over_mostly_distinct_keys_match_the_model() {
         });
         assert_eq!(
             sorted(counts),
+            count_model.clone().into_iter().collect::<Vec<_>>()
+        );
+        let e = edges.clone();
+        let groups = run(2, move || {
+            parallelize(e, Some(p))
+                .map(|(s, d)| (format!("{s}-{d}"), d))
+                .group_by_key()
+                .map_values(|ds| ds.len() as u64)
+                .collect()
+        });
+        assert_eq!(
+            sorted(groups),
             count_model.clone().into_iter().collect::<Vec<_>>()
         );
     }

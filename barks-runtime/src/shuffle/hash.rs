@@ -118,9 +118,46 @@ where
             .iter()
             .map(|m| downcast::<Buckets<K, V>>(m, "hash shuffle output"))
             .collect::<Result<Vec<_>>>()?;
-        Ok(BoxIter::new(maps.into_iter().flat_map(move |m| {
-            (0..m[partition].len()).map(move |i| m[partition][i].clone())
-        })))
+        Ok(BoxIter::new(BucketReader {
+            remaining: maps.iter().map(|m| m[partition].len()).sum(),
+            maps,
+            partition,
+            map: 0,
+            index: 0,
+        }))
+    }
+}
+
+/// The records of bucket `partition` of every map output, in map order;
+/// its length is known (an aggregation sizes its tables by it).
+struct BucketReader<K, V> {
+    maps: Vec<Arc<Buckets<K, V>>>,
+    partition: usize,
+    /// The map output and the record within its bucket read next.
+    map: usize,
+    index: usize,
+    remaining: usize,
+}
+
+impl<K: Clone, V: Clone> Iterator for BucketReader<K, V> {
+    type Item = (K, V);
+
+    #[inline]
+    fn next(&mut self) -> Option<(K, V)> {
+        loop {
+            let bucket = &self.maps.get(self.map)?[self.partition];
+            if let Some(record) = bucket.get(self.index) {
+                self.index += 1;
+                self.remaining -= 1;
+                return Some(record.clone());
+            }
+            self.map += 1;
+            self.index = 0;
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
     }
 }
 

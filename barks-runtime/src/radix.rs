@@ -1,0 +1,303 @@
+//! [`Aggregation`]: gathering records by key when there are more keys than
+//! a CPU cache holds.
+//!
+//! Records go into a [`KeyTable`] until its hash table outgrows
+//! [`CACHE_BYTES`]. From then on every insert would miss the cache (at 2.5M
+//! keys, about 50 ns a record against under 10 in cache), so the table's
+//! entries and the records still to come are split by hash into parts small
+//! enough for their tables to stay in cache, and each part is aggregated on
+//! its own when the output is read: radix-partitioned aggregation, as
+//! DuckDB's and Velox's hash aggregations do. A key's records all land in
+//! one part, so every key still comes out once, with all its records merged.
+//! Splitting also needs less memory than one big table: the parts hold the
+//! records as they are, and one part's table exists at a time.
+//!
+//! Direct-address tables ([`DenseTable`](crate::dense)) are never split:
+//! their updates cost no probing.
+//!
+//! The output order is deterministic (part by part, each in its table's
+//! order), so a recomputed partition comes out the same.
+
+use crate::hash::{FastMap, upsert};
+use crate::key_table::{Entries, KeyTable};
+use foldhash::fast::FixedState;
+use std::hash::{BuildHasher, Hash};
+
+/// The most memory a hash table may take before aggregation splits into
+/// parts: half the L2 cache of a current server core.
+const CACHE_BYTES: usize = 1 << 20;
+/// Parts when the number of keys to come is not known.
+const DEFAULT_PARTS: usize = 64;
+/// Bounds on the number of parts.
+const MIN_PARTS: usize = 4;
+const MAX_PARTS: usize = 1024;
+
+/// The bytes a hash table spends per entry: the entry, its control byte,
+/// and the free slots of a table at most 7/8 full.
+fn entry_bytes<K, C>() -> usize {
+    (std::mem::size_of::<(K, C)>() + 1) * 8 / 7
+}
+
+/// Records of type `(K, V)` gathered into one combiner `C` per key (see the
+/// [module docs](self)).
+pub(crate) enum Aggregation<K, V, C> {
+    Table(KeyTable<K, C>),
+    Parts(Parts<K, V, C>),
+}
+
+impl<K: Hash + Eq + 'static, V, C> Aggregation<K, V, C> {
+    /// Goes on aggregating into `table`.
+    pub(crate) fn new(table: KeyTable<K, C>) -> Self {
+        Aggregation::Table(table)
+    }
+
+    /// Adds a record: merged into its key's combiner (`merge`) or starting
+    /// one (`create`). `expected` is how many records are still to come
+    /// after this one, if known (0 if not): it sizes the split.
+    #[inline]
+    pub(crate) fn add(
+        &mut self,
+        (k, v): (K, V),
+        expected: usize,
+        create: impl Fn(V) -> C,
+        merge: impl Fn(C, V) -> C,
+    ) {
+        match self {
+            Aggregation::Table(table) => {
+                table.upsert(k, |c| match c {
+                    Some(c) => merge(c, v),
+                    None => create(v),
+                });
+                if table.is_hash() && table.len() * entry_bytes::<K, C>() > CACHE_BYTES {
+                    self.split(expected);
+                }
+            }
+            Aggregation::Parts(parts) => parts.push(k, v),
+        }
+    }
+
+    /// Moves the table's entries into parts, sized for the keys it holds
+    /// plus `expected` more.
+    #[cold]
+    fn split(&mut self, expected: usize) {
+        let Aggregation::Table(KeyTable::Hash(table)) =
+            std::mem::replace(self, Aggregation::Table(KeyTable::default()))
+        else {
+            unreachable!("only hash tables are split");
+        };
+        let count = if expected == 0 {
+            DEFAULT_PARTS
+        } else {
+            ((table.len() + expected) * entry_bytes::<K, C>() / CACHE_BYTES)
+                .next_power_of_two()
+                .clamp(MIN_PARTS, MAX_PARTS)
+        };
+        // Hashing spreads the records evenly: room for a part's share and
+        // an eighth more, so that parts seldom grow (and copy) as they fill.
+        let share = expected / count;
+        let mut parts = Parts {
+            hasher: FixedState::default(),
+            mask: count - 1,
+            parts: (0..count)
+                .map(|_| Part {
+                    combiners: Vec::new(),
+                    values: Vec::with_capacity(share + share / 8),
+                })
+                .collect(),
+        };
+        for (k, c) in table {
+            let i = parts.index(&k);
+            parts.parts[i].combiners.push((k, c));
+        }
+        *self = Aggregation::Parts(parts);
+    }
+
+    /// The combiners, one per key.
+    pub(crate) fn into_iter<FC, FM>(self, create: FC, merge: FM) -> Output<K, V, C, FC, FM>
+    where
+        FC: Fn(V) -> C,
+        FM: Fn(C, V) -> C,
+    {
+        match self {
+            Aggregation::Table(table) => Output::Table(table.into_iter()),
+            Aggregation::Parts(parts) => Output::Parts {
+                parts: parts.parts.into_iter(),
+                current: FastMap::default().into_iter(),
+                create,
+                merge,
+            },
+        }
+    }
+}
+
+/// The records of an aggregation that was split, by part.
+pub(crate) struct Parts<K, V, C> {
+    hasher: FixedState,
+    /// Parts are numbered by hash bits `32..`: a part's table indexes by
+    /// the low bits and tags by the top ones, which vary across its keys.
+    mask: usize,
+    parts: Vec<Part<K, V, C>>,
+}
+
+impl<K: Hash, V, C> Parts<K, V, C> {
+    #[inline]
+    fn index(&self, k: &K) -> usize {
+        (self.hasher.hash_one(k) >> 32) as usize & self.mask
+    }
+
+    #[inline]
+    fn push(&mut self, k: K, v: V) {
+        let i = self.index(&k);
+        self.parts[i].values.push((k, v));
+    }
+}
+
+/// One part: combiners taken from the table (one per key) and the records
+/// that came after the split.
+pub(crate) struct Part<K, V, C> {
+    combiners: Vec<(K, C)>,
+    values: Vec<(K, V)>,
+}
+
+impl<K: Hash + Eq, V, C> Part<K, V, C> {
+    /// The part's combiners with its records merged in.
+    fn aggregate(self, create: impl Fn(V) -> C, merge: impl Fn(C, V) -> C) -> FastMap<K, C> {
+        // At most one key per record; no more than a cache's worth reserved
+        // up front (records may share keys).
+        let keys =
+            (self.combiners.len() + self.values.len()).min(CACHE_BYTES / entry_bytes::<K, C>());
+        let mut table = FastMap::with_capacity_and_hasher(keys, FixedState::default());
+        table.extend(self.combiners);
+        for (k, v) in self.values {
+            upsert(&mut table, k, |c| match c {
+                Some(c) => merge(c, v),
+                None => create(v),
+            });
+        }
+        table
+    }
+}
+
+/// An [`Aggregation`]'s combiners, taken out of it; a split one aggregates
+/// each part as it is reached.
+pub(crate) enum Output<K, V, C, FC, FM> {
+    Table(Entries<K, C>),
+    Parts {
+        parts: std::vec::IntoIter<Part<K, V, C>>,
+        current: hashbrown::hash_map::IntoIter<K, C>,
+        create: FC,
+        merge: FM,
+    },
+}
+
+impl<K, V, C, FC, FM> Iterator for Output<K, V, C, FC, FM>
+where
+    K: Hash + Eq + 'static,
+    FC: Fn(V) -> C,
+    FM: Fn(C, V) -> C,
+{
+    type Item = (K, C);
+
+    #[inline]
+    fn next(&mut self) -> Option<(K, C)> {
+        match self {
+            Output::Table(entries) => entries.next(),
+            Output::Parts {
+                parts,
+                current,
+                create,
+                merge,
+            } => loop {
+                if let Some(entry) = current.next() {
+                    return Some(entry);
+                }
+                *current = parts.next()?.aggregate(&*create, &*merge).into_iter();
+            },
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self {
+            Output::Table(entries) => entries.size_hint(),
+            Output::Parts { parts, current, .. } if parts.len() == 0 => current.size_hint(),
+            Output::Parts { current, .. } => (current.len(), None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// Aggregates `records` into `Vec`s of values, knowing `expected` of
+    /// them up front; the output sorted, and whether it was split.
+    fn groups(records: &[(u64, u32)], expected: bool) -> (Vec<(u64, Vec<u32>)>, bool) {
+        // `u64` keys spread past a direct-address table's reach.
+        let mut aggregation = Aggregation::new(KeyTable::default());
+        let create = |v| vec![v];
+        let merge = |mut c: Vec<u32>, v| {
+            c.push(v);
+            c
+        };
+        for (i, &record) in records.iter().enumerate() {
+            let rest = if expected { records.len() - i - 1 } else { 0 };
+            aggregation.add(record, rest, create, merge);
+        }
+        let split = matches!(aggregation, Aggregation::Parts(_));
+        let mut out: Vec<_> = aggregation.into_iter(create, merge).collect();
+        out.sort();
+        (out, split)
+    }
+
+    fn model(records: &[(u64, u32)]) -> Vec<(u64, Vec<u32>)> {
+        let mut groups: BTreeMap<u64, Vec<u32>> = BTreeMap::new();
+        for &(k, v) in records {
+            groups.entry(k).or_default().push(v);
+        }
+        groups.into_iter().collect()
+    }
+
+    /// Keys far apart (no direct-address table), `distinct` of them, each
+    /// seen `repeats` times, interleaved.
+    fn records(distinct: u64, repeats: u32) -> Vec<(u64, u32)> {
+        (0..repeats)
+            .flat_map(|r| (0..distinct).map(move |k| (k.wrapping_mul(0x9E37_79B9_7F4A_7C15), r)))
+            .collect()
+    }
+
+    #[test]
+    fn few_keys_stay_in_one_table() {
+        let records = records(1000, 3);
+        let (out, split) = groups(&records, true);
+        assert!(!split);
+        assert_eq!(out, model(&records));
+    }
+
+    #[test]
+    fn many_keys_split_and_every_key_comes_out_once_with_all_its_records() {
+        // More keys than a cache-sized table holds, each key's records
+        // both before and after the split; with and without a size hint.
+        let records = records(200_000, 2);
+        for expected in [true, false] {
+            let (out, split) = groups(&records, expected);
+            assert!(split);
+            assert_eq!(out, model(&records));
+        }
+    }
+
+    #[test]
+    fn output_order_is_the_same_every_time() {
+        let records = records(100_000, 2);
+        let run = || {
+            let mut aggregation = Aggregation::new(KeyTable::default());
+            for &record in &records {
+                aggregation.add(record, 0, |v| v, |a, b| a.max(b));
+            }
+            aggregation
+                .into_iter(|v| v, |a: u32, b| a.max(b))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(run(), run());
+    }
+}
