@@ -60,11 +60,11 @@ fn combine<K: Key, V, C>(
             seen += 1;
         }
     }
-    let mut aggregation = Aggregation::new(table);
+    let mut aggregation = Aggregation::new(table, seen);
     // The records left when combining stops; `None` once they all went in
     // (and the input, with its buffers, is dropped).
     let rest = match &aggregation {
-        Aggregation::Table(table)
+        Aggregation::Table(table, _)
             if seen == PARTIAL_SAMPLE && table.is_hash() && table.len() * 5 > seen * 4 =>
         {
             Some(records)

@@ -2,15 +2,21 @@
 //! a CPU cache holds.
 //!
 //! Records go into a [`KeyTable`] until its hash table outgrows
-//! [`CACHE_BYTES`]. From then on every insert would miss the cache (at 2.5M
-//! keys, about 50 ns a record against under 10 in cache), so the table's
-//! entries and the records still to come are split by hash into parts small
-//! enough for their tables to stay in cache, and each part is aggregated on
-//! its own when the output is read: radix-partitioned aggregation, as
-//! DuckDB's and Velox's hash aggregations do. A key's records all land in
-//! one part, so every key still comes out once, with all its records merged.
-//! Splitting also needs less memory than one big table: the parts hold the
-//! records as they are, and one part's table exists at a time.
+//! [`CACHE_BYTES`]. If by then most records have brought a new key (a
+//! `distinct`, or the reduce side of an aggregation whose map side already
+//! combined), every further insert would miss the cache too (at 2.5M keys,
+//! about 50 ns a record against under 10 in cache). So the table's entries
+//! and the records still to come are split by hash into parts small enough
+//! for their tables to stay in cache, and each part is aggregated on its own
+//! when the output is read: radix-partitioned aggregation, as DuckDB's and
+//! Velox's hash aggregations do. A key's records all land in one part, so
+//! every key still comes out once, with all its records merged.
+//!
+//! The parts hold the records as they come, so splitting pays only when
+//! records are mostly new keys: at most [`RECORDS_PER_KEY`] records per key
+//! so far. Many records over fewer keys (a word count's map side) stay in
+//! the table, which then merges them as they come, and whose frequent keys
+//! stay in cache anyway.
 //!
 //! Direct-address tables ([`DenseTable`](crate::dense)) are never split:
 //! their updates cost no probing.
@@ -26,6 +32,8 @@ use std::hash::{BuildHasher, Hash};
 /// The most memory a hash table may take before aggregation splits into
 /// parts: half the L2 cache of a current server core.
 const CACHE_BYTES: usize = 1 << 20;
+/// Splitting needs at most this many records so far per key held.
+const RECORDS_PER_KEY: usize = 2;
 /// Parts when the number of keys to come is not known.
 const DEFAULT_PARTS: usize = 64;
 /// Bounds on the number of parts.
@@ -41,14 +49,15 @@ fn entry_bytes<K, C>() -> usize {
 /// Records of type `(K, V)` gathered into one combiner `C` per key (see the
 /// [module docs](self)).
 pub(crate) enum Aggregation<K, V, C> {
-    Table(KeyTable<K, C>),
+    /// The table, and how many records went into it.
+    Table(KeyTable<K, C>, usize),
     Parts(Parts<K, V, C>),
 }
 
 impl<K: Hash + Eq + 'static, V, C> Aggregation<K, V, C> {
-    /// Goes on aggregating into `table`.
-    pub(crate) fn new(table: KeyTable<K, C>) -> Self {
-        Aggregation::Table(table)
+    /// Goes on aggregating into `table`, which holds `records` records.
+    pub(crate) fn new(table: KeyTable<K, C>, records: usize) -> Self {
+        Aggregation::Table(table, records)
     }
 
     /// Adds a record: merged into its key's combiner (`merge`) or starting
@@ -63,12 +72,16 @@ impl<K: Hash + Eq + 'static, V, C> Aggregation<K, V, C> {
         merge: impl Fn(C, V) -> C,
     ) {
         match self {
-            Aggregation::Table(table) => {
+            Aggregation::Table(table, records) => {
                 table.upsert(k, |c| match c {
                     Some(c) => merge(c, v),
                     None => create(v),
                 });
-                if table.is_hash() && table.len() * entry_bytes::<K, C>() > CACHE_BYTES {
+                *records += 1;
+                if table.is_hash()
+                    && table.len() * entry_bytes::<K, C>() > CACHE_BYTES
+                    && table.len() * RECORDS_PER_KEY >= *records
+                {
                     self.split(expected);
                 }
             }
@@ -80,8 +93,8 @@ impl<K: Hash + Eq + 'static, V, C> Aggregation<K, V, C> {
     /// plus `expected` more.
     #[cold]
     fn split(&mut self, expected: usize) {
-        let Aggregation::Table(KeyTable::Hash(table)) =
-            std::mem::replace(self, Aggregation::Table(KeyTable::default()))
+        let Aggregation::Table(KeyTable::Hash(table), _) =
+            std::mem::replace(self, Aggregation::Table(KeyTable::default(), 0))
         else {
             unreachable!("only hash tables are split");
         };
@@ -119,7 +132,7 @@ impl<K: Hash + Eq + 'static, V, C> Aggregation<K, V, C> {
         FM: Fn(C, V) -> C,
     {
         match self {
-            Aggregation::Table(table) => Output::Table(table.into_iter()),
+            Aggregation::Table(table, _) => Output::Table(table.into_iter()),
             Aggregation::Parts(parts) => Output::Parts {
                 parts: parts.parts.into_iter(),
                 current: FastMap::default().into_iter(),
@@ -234,7 +247,7 @@ mod tests {
     /// them up front; the output sorted, and whether it was split.
     fn groups(records: &[(u64, u32)], expected: bool) -> (Vec<(u64, Vec<u32>)>, bool) {
         // `u64` keys spread past a direct-address table's reach.
-        let mut aggregation = Aggregation::new(KeyTable::default());
+        let mut aggregation = Aggregation::new(KeyTable::default(), 0);
         let create = |v| vec![v];
         let merge = |mut c: Vec<u32>, v| {
             c.push(v);
@@ -287,10 +300,22 @@ mod tests {
     }
 
     #[test]
+    fn many_records_over_fewer_keys_stay_in_one_table() {
+        // More keys than a cache-sized table holds, but each seen thrice
+        // before the table grows that big: splitting would buffer them all.
+        let records: Vec<(u64, u32)> = (0..600_000u64)
+            .map(|i| ((i / 3).wrapping_mul(0x9E37_79B9_7F4A_7C15), i as u32))
+            .collect();
+        let (out, split) = groups(&records, true);
+        assert!(!split);
+        assert_eq!(out, model(&records));
+    }
+
+    #[test]
     fn output_order_is_the_same_every_time() {
         let records = records(100_000, 2);
         let run = || {
-            let mut aggregation = Aggregation::new(KeyTable::default());
+            let mut aggregation = Aggregation::new(KeyTable::default(), 0);
             for &record in &records {
                 aggregation.add(record, 0, |v| v, |a, b| a.max(b));
             }
