@@ -280,14 +280,6 @@ mod tests {
     }
 
     #[test]
-    fn few_keys_stay_in_one_table() {
-        let records = records(1000, 3);
-        let (out, split) = groups(&records, true);
-        assert!(!split);
-        assert_eq!(out, model(&records));
-    }
-
-    #[test]
     fn many_keys_split_and_every_key_comes_out_once_with_all_its_records() {
         // More keys than a cache-sized table holds, each key's records
         // both before and after the split; with and without a size hint.
@@ -300,15 +292,18 @@ mod tests {
     }
 
     #[test]
-    fn many_records_over_fewer_keys_stay_in_one_table() {
-        // More keys than a cache-sized table holds, but each seen thrice
-        // before the table grows that big: splitting would buffer them all.
-        let records: Vec<(u64, u32)> = (0..600_000u64)
+    fn few_keys_or_many_records_per_key_stay_in_one_table() {
+        // Few keys; and more keys than a cache-sized table holds, but each
+        // seen thrice before the table grows that big (parts would buffer
+        // every record).
+        let thrice: Vec<(u64, u32)> = (0..600_000u64)
             .map(|i| ((i / 3).wrapping_mul(0x9E37_79B9_7F4A_7C15), i as u32))
             .collect();
-        let (out, split) = groups(&records, true);
-        assert!(!split);
-        assert_eq!(out, model(&records));
+        for records in [records(1000, 3), thrice] {
+            let (out, split) = groups(&records, true);
+            assert!(!split);
+            assert_eq!(out, model(&records));
+        }
     }
 
     #[test]
