@@ -15,7 +15,7 @@ use crate::dataset::Dataset;
 use crate::hash::FastMap;
 use crate::join::{OuterJoin, zip_partitions};
 use crate::key_table::KeyTable;
-use crate::radix::Aggregation;
+use crate::radix::{Aggregation, update};
 use crate::shuffle;
 use crate::shuffle::hash::hash_partition;
 use std::sync::Arc;
@@ -53,29 +53,22 @@ fn combine<K: Key, V, C>(
     let mut seen = 0usize;
     if side == Side::Map {
         for (k, v) in records.by_ref().take(PARTIAL_SAMPLE) {
-            table.upsert(k, |c| match c {
-                Some(c) => merge(c, v),
-                None => create(v),
-            });
+            table.upsert(k, update(v, &create, &merge));
             seen += 1;
         }
     }
-    let mut aggregation = Aggregation::new(table, seen);
+    let mut aggregation = Aggregation::new(table, seen, records.size_hint().0);
     // The records left when combining stops; `None` once they all went in
     // (and the input, with its buffers, is dropped).
     let rest = match &aggregation {
-        Aggregation::Table(table, _)
+        Aggregation::Table { table, .. }
             if seen == PARTIAL_SAMPLE && table.is_hash() && table.len() * 5 > seen * 4 =>
         {
             Some(records)
         }
         _ => {
             // The rest in one `fold`: a `BoxIter` runs it a whole chunk at a time.
-            let mut expected = records.size_hint().0;
-            records.fold((), |(), record| {
-                expected = expected.saturating_sub(1);
-                aggregation.add(record, expected, &create, &merge)
-            });
+            records.fold((), |(), record| aggregation.add(record, &create, &merge));
             None
         }
     };

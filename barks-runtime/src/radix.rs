@@ -46,43 +46,64 @@ fn entry_bytes<K, C>() -> usize {
     (std::mem::size_of::<(K, C)>() + 1) * 8 / 7
 }
 
+/// How a record's value `v` updates its key's combiner: merged into the
+/// current one (`merge`), or starting one (`create`).
+#[inline]
+pub(crate) fn update<V, C>(
+    v: V,
+    create: impl Fn(V) -> C,
+    merge: impl Fn(C, V) -> C,
+) -> impl FnOnce(Option<C>) -> C {
+    move |c| match c {
+        Some(c) => merge(c, v),
+        None => create(v),
+    }
+}
+
 /// Records of type `(K, V)` gathered into one combiner `C` per key (see the
 /// [module docs](self)).
 pub(crate) enum Aggregation<K, V, C> {
-    /// The table, and how many records went into it.
-    Table(KeyTable<K, C>, usize),
+    Table {
+        table: KeyTable<K, C>,
+        /// How many records went into the table.
+        records: usize,
+        /// How many records there are in all, if known (0 if not): it
+        /// sizes the split.
+        total: usize,
+    },
     Parts(Parts<K, V, C>),
 }
 
 impl<K: Hash + Eq + 'static, V, C> Aggregation<K, V, C> {
-    /// Goes on aggregating into `table`, which holds `records` records.
-    pub(crate) fn new(table: KeyTable<K, C>, records: usize) -> Self {
-        Aggregation::Table(table, records)
+    /// Goes on aggregating into `table`, which holds `records` records,
+    /// with `coming` more known to come (0 if not known).
+    pub(crate) fn new(table: KeyTable<K, C>, records: usize, coming: usize) -> Self {
+        let total = if coming == 0 { 0 } else { records + coming };
+        Aggregation::Table {
+            table,
+            records,
+            total,
+        }
     }
 
     /// Adds a record: merged into its key's combiner (`merge`) or starting
-    /// one (`create`). `expected` is how many records are still to come
-    /// after this one, if known (0 if not): it sizes the split.
+    /// one (`create`).
     #[inline]
     pub(crate) fn add(
         &mut self,
         (k, v): (K, V),
-        expected: usize,
         create: impl Fn(V) -> C,
         merge: impl Fn(C, V) -> C,
     ) {
         match self {
-            Aggregation::Table(table, records) => {
-                table.upsert(k, |c| match c {
-                    Some(c) => merge(c, v),
-                    None => create(v),
-                });
+            Aggregation::Table { table, records, .. } => {
+                table.upsert(k, update(v, create, merge));
                 *records += 1;
                 if table.is_hash()
                     && table.len() * entry_bytes::<K, C>() > CACHE_BYTES
                     && table.len() * RECORDS_PER_KEY >= *records
                 {
-                    self.split(expected);
+                    self.split();
                 }
             }
             Aggregation::Parts(parts) => parts.push(k, v),
@@ -90,14 +111,18 @@ impl<K: Hash + Eq + 'static, V, C> Aggregation<K, V, C> {
     }
 
     /// Moves the table's entries into parts, sized for the keys it holds
-    /// plus `expected` more.
+    /// plus the records still to come.
     #[cold]
-    fn split(&mut self, expected: usize) {
-        let Aggregation::Table(KeyTable::Hash(table), _) =
-            std::mem::replace(self, Aggregation::Table(KeyTable::default(), 0))
+    fn split(&mut self) {
+        let Aggregation::Table {
+            table: KeyTable::Hash(table),
+            records,
+            total,
+        } = std::mem::replace(self, Aggregation::new(KeyTable::default(), 0, 0))
         else {
             unreachable!("only hash tables are split");
         };
+        let expected = total.saturating_sub(records);
         let count = if expected == 0 {
             DEFAULT_PARTS
         } else {
@@ -132,7 +157,7 @@ impl<K: Hash + Eq + 'static, V, C> Aggregation<K, V, C> {
         FM: Fn(C, V) -> C,
     {
         match self {
-            Aggregation::Table(table, _) => Output::Table(table.into_iter()),
+            Aggregation::Table { table, .. } => Output::Table(table.into_iter()),
             Aggregation::Parts(parts) => Output::Parts {
                 parts: parts.parts.into_iter(),
                 current: FastMap::default().into_iter(),
@@ -182,10 +207,7 @@ impl<K: Hash + Eq, V, C> Part<K, V, C> {
         let mut table = FastMap::with_capacity_and_hasher(keys, FixedState::default());
         table.extend(self.combiners);
         for (k, v) in self.values {
-            upsert(&mut table, k, |c| match c {
-                Some(c) => merge(c, v),
-                None => create(v),
-            });
+            upsert(&mut table, k, update(v, &create, &merge));
         }
         table
     }
@@ -243,19 +265,19 @@ mod tests {
     use super::*;
     use std::collections::BTreeMap;
 
-    /// Aggregates `records` into `Vec`s of values, knowing `expected` of
-    /// them up front; the output sorted, and whether it was split.
-    fn groups(records: &[(u64, u32)], expected: bool) -> (Vec<(u64, Vec<u32>)>, bool) {
+    /// Aggregates `records` into `Vec`s of values, knowing their number up
+    /// front if `known`; the output sorted, and whether it was split.
+    fn groups(records: &[(u64, u32)], known: bool) -> (Vec<(u64, Vec<u32>)>, bool) {
         // `u64` keys spread past a direct-address table's reach.
-        let mut aggregation = Aggregation::new(KeyTable::default(), 0);
+        let coming = if known { records.len() } else { 0 };
+        let mut aggregation = Aggregation::new(KeyTable::default(), 0, coming);
         let create = |v| vec![v];
         let merge = |mut c: Vec<u32>, v| {
             c.push(v);
             c
         };
-        for (i, &record) in records.iter().enumerate() {
-            let rest = if expected { records.len() - i - 1 } else { 0 };
-            aggregation.add(record, rest, create, merge);
+        for &record in records {
+            aggregation.add(record, create, merge);
         }
         let split = matches!(aggregation, Aggregation::Parts(_));
         let mut out: Vec<_> = aggregation.into_iter(create, merge).collect();
@@ -284,8 +306,8 @@ mod tests {
         // More keys than a cache-sized table holds, each key's records
         // both before and after the split; with and without a size hint.
         let records = records(200_000, 2);
-        for expected in [true, false] {
-            let (out, split) = groups(&records, expected);
+        for known in [true, false] {
+            let (out, split) = groups(&records, known);
             assert!(split);
             assert_eq!(out, model(&records));
         }
@@ -310,9 +332,9 @@ mod tests {
     fn output_order_is_the_same_every_time() {
         let records = records(100_000, 2);
         let run = || {
-            let mut aggregation = Aggregation::new(KeyTable::default(), 0);
+            let mut aggregation = Aggregation::new(KeyTable::default(), 0, 0);
             for &record in &records {
-                aggregation.add(record, 0, |v| v, |a, b| a.max(b));
+                aggregation.add(record, |v| v, |a, b| a.max(b));
             }
             aggregation
                 .into_iter(|v| v, |a: u32, b| a.max(b))
