@@ -1,5 +1,6 @@
 //! Hash (or function) partitioned shuffle of key-value records.
 
+use super::bucket::Bucket;
 use super::{ReduceSide, reduce_side_node};
 use crate::codec::{decode, encode, encoded_len};
 use crate::data::Data;
@@ -21,7 +22,7 @@ pub fn hash_partition<K: Hash + ?Sized>(key: &K, partitions: usize) -> usize {
 }
 
 /// One map task's output: one bucket of records per reduce partition.
-type Buckets<K, V> = Vec<Vec<(K, V)>>;
+type Buckets<K, V> = Vec<Bucket<(K, V)>>;
 
 struct HashShuffle<K, V, P> {
     id: usize,
@@ -43,7 +44,7 @@ where
         self.parent.clone()
     }
     fn run_map(&self, partition: usize, tc: &TaskContext) -> Result<MapOutput> {
-        let mut buckets: Buckets<K, V> = (0..self.partitions).map(|_| Vec::new()).collect();
+        let mut buckets: Buckets<K, V> = (0..self.partitions).map(|_| Bucket::default()).collect();
         self.parent.compute(partition, tc)?.for_each(|(k, v)| {
             let b = (self.partitioner)(&k, self.partitions).min(self.partitions - 1);
             buckets[b].push((k, v));
@@ -65,10 +66,10 @@ where
     }
     fn decode_block(&self, bytes: &[u8], reduce: usize) -> Result<Shared> {
         let bucket: Vec<(K, V)> = decode(bytes, "shuffle block")?;
-        let mut buckets: Buckets<K, V> = (0..self.partitions).map(|_| Vec::new()).collect();
+        let mut buckets: Buckets<K, V> = (0..self.partitions).map(|_| Bucket::default()).collect();
         *buckets.get_mut(reduce).ok_or_else(|| {
             Error::Plan(format!("no reduce partition {reduce} in a hash shuffle"))
-        })? = bucket;
+        })? = Bucket::from(bucket);
         Ok(Arc::new(buckets))
     }
     fn encode_summary_part(&self, _: &(dyn Any + Send)) -> Result<Vec<u8>> {
@@ -123,6 +124,7 @@ where
             maps,
             partition,
             map: 0,
+            chunk: 0,
             index: 0,
         }))
     }
@@ -133,8 +135,10 @@ where
 struct BucketReader<K, V> {
     maps: Vec<Arc<Buckets<K, V>>>,
     partition: usize,
-    /// The map output and the record within its bucket read next.
+    /// The map output, the chunk of its bucket and the record within the
+    /// chunk read next.
     map: usize,
+    chunk: usize,
     index: usize,
     remaining: usize,
 }
@@ -146,12 +150,20 @@ impl<K: Clone, V: Clone> Iterator for BucketReader<K, V> {
     fn next(&mut self) -> Option<(K, V)> {
         loop {
             let bucket = &self.maps.get(self.map)?[self.partition];
-            if let Some(record) = bucket.get(self.index) {
-                self.index += 1;
-                self.remaining -= 1;
-                return Some(record.clone());
+            match bucket.chunk(self.chunk) {
+                Some(chunk) => {
+                    if let Some(record) = chunk.get(self.index) {
+                        self.index += 1;
+                        self.remaining -= 1;
+                        return Some(record.clone());
+                    }
+                    self.chunk += 1;
+                }
+                None => {
+                    self.map += 1;
+                    self.chunk = 0;
+                }
             }
-            self.map += 1;
             self.index = 0;
         }
     }

@@ -10,6 +10,7 @@
 //! - [`indexed`]: map outputs kept whole with their counts, for
 //!   `zip_with_index`.
 
+mod bucket;
 pub(crate) mod hash;
 pub(crate) mod indexed;
 pub(crate) mod sort;
