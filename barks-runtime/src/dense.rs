@@ -121,7 +121,7 @@ impl<C> DenseTable<C> {
     /// Sets the combiner at `index` (which the table [reaches](Self::reach))
     /// to `f(Some(current))`, or to `f(None)` if there is none. The slot is
     /// marked empty while `f` runs, so a panicking `f` drops nothing twice.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn upsert(&mut self, index: u64, f: impl FnOnce(Option<C>) -> C) {
         let slot = index.wrapping_sub(self.base) as usize;
         let (word, bit) = (slot / 64, 1u64 << (slot % 64));

@@ -66,8 +66,18 @@ impl<I: Iterator> Fill<I::Item> for I {
         out.reserve(max);
         // Internal iteration (`try_fold` under `take`): adapters such as
         // `flat_map` run their inner loops directly instead of re-checking
-        // their state for every record.
-        self.by_ref().take(max).for_each(|record| out.push(record));
+        // their state for every record. Records are written straight into
+        // the reserved space (a `push` would check the capacity each time).
+        let (start, slots) = (out.len(), out.spare_capacity_mut().as_mut_ptr());
+        let written = self.by_ref().take(max).fold(0, |n, record| {
+            // SAFETY: `take(max)` yields at most `max` records and `max`
+            // slots are reserved past `start`.
+            unsafe { (*slots.add(n)).write(record) };
+            n + 1
+        });
+        // SAFETY: the first `written` spare slots were just initialized. (A
+        // panicking producer leaks the records written, never drops one twice.)
+        unsafe { out.set_len(start + written) };
     }
 
     fn remaining(&self) -> (usize, Option<usize>) {
