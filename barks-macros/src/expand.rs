@@ -1,15 +1,22 @@
 //! Turns a validated pipeline into plain Rust: one `let` per stage, each a
 //! chain of typed `Dataset` method calls that rustc checks and monomorphizes.
-//! The user's own tokens are reused, so type errors point at them. Two or
-//! more record-wise operators in a row (`map`, `filter`, `flat_map`, ...)
-//! fuse into one node whose records go through one inlined loop.
+//! The user's own tokens are reused, so type errors point at them.
+//!
+//! Record-wise operators (`map`, `filter`, `flat_map`, ...) fuse into one
+//! node whose records go through one inlined loop: two or more in a row; a
+//! `join` followed by one or more (the join's matches go straight into the
+//! loop); one or more followed by `reduce_by_key` (the loop feeds the
+//! map-side combiner). A stage defined by `let` and read only as the head
+//! of the next statement's chain is inlined there first, so
+//! `let contribs = links.join(ranks).flat_map(f); ranks = contribs.reduce_by_key(g);`
+//! fuses as one chain would.
 
 use crate::parse::{Call, Chain, Head, Pipeline, Stmt};
 use crate::validate::Facts;
-use proc_macro2::TokenStream;
+use proc_macro2::{TokenStream, TokenTree};
 use quote::{quote, quote_spanned};
-use syn::Expr;
 use syn::spanned::Spanned;
+use syn::{Expr, Ident};
 
 fn source_call(name: &syn::Ident, args: &[Expr]) -> TokenStream {
     let some = |e: &Expr| quote_spanned!(name.span()=> ::std::option::Option::Some(#e));
@@ -73,10 +80,22 @@ fn call(out: TokenStream, call: &Call) -> TokenStream {
 /// whether it keeps the key partitioning.
 type Step<'a> = (&'a Call, &'static str, bool);
 
-/// A run of fusable calls on `out` as one fused node: each step's closure
-/// is typed by the step before it (so inference works as for the methods),
-/// and the partition function chains them statically.
-fn fused(out: TokenStream, run: &[Step]) -> TokenStream {
+/// Whether `call` is `join(other)`, whose rows a fused run can read.
+fn is_join(call: &Call) -> bool {
+    call.name == "join" && call.args.len() == 1
+}
+
+/// Whether `call` can take the records of a fused run as its map side.
+fn is_fused_consumer(call: &Call) -> bool {
+    call.name == "reduce_by_key" && call.args.len() == 1
+}
+
+/// A run of fusable calls reading `input` as one fused node: each step's
+/// closure is typed by the step before it (so inference works as for the
+/// methods), and the partition function chains them statically. `input`
+/// binds `__barks_data` to what the run reads (a dataset or a join);
+/// `consumer`, if any, takes the run's records as its map side.
+fn fused(input: TokenStream, run: &[Step], consumer: Option<&Call>) -> TokenStream {
     let keeps_keys = run.iter().all(|(_, _, keeps)| *keeps);
     let fns: Vec<_> = run
         .iter()
@@ -96,15 +115,26 @@ fn fused(out: TokenStream, run: &[Step]) -> TokenStream {
             let __barks_it = ::barks::__private::fuse::#apply(__barks_it, #f.clone());
         )
     });
-    let span = run[0].0.name.span();
-    quote_spanned!(span=> {
-        let __barks_data = &#out;
+    let partition = quote!(move |__barks_it| {
+        #(#applies)*
+        __barks_it
+    });
+    let node = match consumer {
+        Some(c) => {
+            let (name, arg) = (&c.name, &c.args[0]);
+            quote_spanned!(name.span()=>
+                ::barks::__private::fuse::#name(__barks_data, __barks_t, #keeps_keys, #partition, #arg)
+            )
+        }
+        None => quote_spanned!(run[0].0.name.span()=>
+            ::barks::__private::fuse::run(__barks_data, __barks_t, #keeps_keys, #partition)
+        ),
+    };
+    quote_spanned!(run[0].0.name.span()=> {
+        #input
         let __barks_t = ::barks::__private::fuse::start(__barks_data);
         #(#steps)*
-        ::barks::__private::fuse::run(__barks_data, __barks_t, #keeps_keys, move |__barks_it| {
-            #(#applies)*
-            __barks_it
-        })
+        #node
     })
 }
 
@@ -116,13 +146,26 @@ fn chain(chain: &Chain) -> TokenStream {
     };
     let mut calls = chain.calls.as_slice();
     while let Some(first) = calls.first() {
-        let run: Vec<Step> = calls
+        let joined = is_join(first) && calls.get(1).and_then(fusable).is_some();
+        let rest = if joined { &calls[1..] } else { calls };
+        let run: Vec<Step> = rest
             .iter()
             .map_while(|c| fusable(c).map(|(apply, keeps)| (c, apply, keeps)))
             .collect();
-        if run.len() >= 2 {
-            out = fused(out, &run);
-            calls = &calls[run.len()..];
+        let consumer = rest.get(run.len()).filter(|c| is_fused_consumer(c));
+        if joined || run.len() >= 2 || (!run.is_empty() && consumer.is_some()) {
+            let input = if joined {
+                let (name, other) = (&first.name, &first.args[0]);
+                quote_spanned!(name.span()=>
+                    let __barks_left = &#out;
+                    let __barks_joined = ::barks::__private::fuse::join(__barks_left, &#other);
+                    let __barks_data = &__barks_joined;
+                )
+            } else {
+                quote!(let __barks_data = &#out;)
+            };
+            out = fused(input, &run, consumer);
+            calls = &rest[run.len() + usize::from(consumer.is_some())..];
         } else {
             out = call(out, first);
             calls = &calls[1..];
@@ -131,7 +174,100 @@ fn chain(chain: &Chain) -> TokenStream {
     out
 }
 
+/// How many times the stage `name` is read in `chain` (its head, or a
+/// token of an argument).
+fn reads_in_chain(name: &Ident, chain: &Chain) -> usize {
+    let head = matches!(&chain.head, Head::Stage(h) if h == name);
+    let args = match &chain.head {
+        Head::Source { args, .. } => args.as_slice(),
+        Head::Stage(_) => &[],
+    };
+    usize::from(head)
+        + args
+            .iter()
+            .chain(chain.calls.iter().flat_map(|c| &c.args))
+            .map(|a| reads_in_tokens(name, quote!(#a)))
+            .sum::<usize>()
+}
+
+fn reads_in_tokens(name: &Ident, tokens: TokenStream) -> usize {
+    tokens
+        .into_iter()
+        .map(|t| match t {
+            TokenTree::Ident(i) => usize::from(&i == name),
+            TokenTree::Group(g) => reads_in_tokens(name, g.stream()),
+            _ => 0,
+        })
+        .sum()
+}
+
+/// How many times the stage `name` is read in `list` and `output`.
+fn reads(name: &Ident, list: &[Stmt], output: Option<&Chain>) -> usize {
+    let in_stmts: usize = list
+        .iter()
+        .map(|stmt| match stmt {
+            Stmt::Let { chain, .. } | Stmt::Assign { chain, .. } => reads_in_chain(name, chain),
+            Stmt::For { iter, body, .. } => {
+                reads_in_tokens(name, quote!(#iter)) + reads(name, body, None)
+            }
+        })
+        .sum();
+    in_stmts + output.map_or(0, |c| reads_in_chain(name, c))
+}
+
+/// The chain a statement (or the output) reads, if it is a `let` or `=`.
+fn chain_of(stmt: &mut Stmt) -> Option<&mut Chain> {
+    match stmt {
+        Stmt::Let { chain, .. } | Stmt::Assign { chain, .. } => Some(chain),
+        Stmt::For { .. } => None,
+    }
+}
+
+/// `list` (and the block's `output`) with every stage that is defined by
+/// `let`, never reassigned, and read exactly once, as the head of the very
+/// next statement's chain (with calls after it), inlined there: datasets
+/// are lazy, so the result is the same plan, and the inlined chain fuses
+/// with the calls that follow it. Only the next statement: a statement in
+/// between might reassign a stage the inlined chain reads.
+fn inline_single_reads(
+    list: &[Stmt],
+    mut output: Option<Chain>,
+    facts: &Facts,
+) -> (Vec<Stmt>, Option<Chain>) {
+    let mut list: Vec<Stmt> = list.to_vec();
+    let mut i = 0;
+    while i < list.len() {
+        let (head, tail) = list.split_at_mut(i + 1);
+        if let Stmt::Let { name, chain } = &head[i]
+            && !facts.reassigned.contains(&name.to_string())
+            && reads(name, tail, output.as_ref()) == 1
+        {
+            let next = match tail.first_mut() {
+                Some(stmt) => chain_of(stmt),
+                None => output.as_mut(),
+            };
+            if let Some(next) = next
+                && matches!(&next.head, Head::Stage(h) if h == name)
+                && !next.calls.is_empty()
+            {
+                next.head = chain.head.clone();
+                next.calls.splice(0..0, chain.calls.iter().cloned());
+                list.remove(i);
+                continue;
+            }
+        }
+        i += 1;
+    }
+    (list, output)
+}
+
+/// A loop body's statements, after inlining.
 fn stmts(list: &[Stmt], facts: &Facts) -> TokenStream {
+    let (list, _) = inline_single_reads(list, None, facts);
+    block(&list, facts)
+}
+
+fn block(list: &[Stmt], facts: &Facts) -> TokenStream {
     list.iter()
         .map(|stmt| match stmt {
             Stmt::Let { name, chain: c } => {
@@ -156,8 +292,9 @@ fn stmts(list: &[Stmt], facts: &Facts) -> TokenStream {
 
 /// The pipeline as a block expression whose value is its `Output`.
 pub fn expand(pipeline: &Pipeline, facts: &Facts) -> TokenStream {
-    let body = stmts(&pipeline.stmts, facts);
-    let output = pipeline.output.as_ref().map(chain);
+    let (list, output) = inline_single_reads(&pipeline.stmts, pipeline.output.clone(), facts);
+    let body = block(&list, facts);
+    let output = output.as_ref().map(chain);
     quote! {{
         #[allow(unused_imports)]
         use ::barks::__private::ext::*;

@@ -21,6 +21,7 @@ pub struct Pipeline {
     pub output: Option<Chain>,
 }
 
+#[derive(Clone)]
 pub enum Stmt {
     Let {
         name: Ident,
@@ -39,16 +40,19 @@ pub enum Stmt {
     },
 }
 
+#[derive(Clone)]
 pub struct Chain {
     pub head: Head,
     pub calls: Vec<Call>,
 }
 
+#[derive(Clone)]
 pub enum Head {
     Stage(Ident),
     Source { name: Ident, args: Vec<Expr> },
 }
 
+#[derive(Clone)]
 pub struct Call {
     pub name: Ident,
     pub args: Vec<Expr>,

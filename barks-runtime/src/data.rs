@@ -70,6 +70,8 @@ pub trait Pair: Data {
     /// Views a dataset of `Self` as a dataset of `(K, V)` (no copy: for the
     /// one implementation, `(K, V)` itself, this is the same dataset).
     fn pairs(data: &Dataset<Self>) -> Dataset<(Self::K, Self::V)>;
+    /// The element as a `(K, V)` tuple (for `(K, V)` itself, a move).
+    fn into_pair(self) -> (Self::K, Self::V);
 }
 
 impl<K: Key, V: Data> Pair for (K, V) {
@@ -77,6 +79,10 @@ impl<K: Key, V: Data> Pair for (K, V) {
     type V = V;
     fn pairs(data: &Dataset<(K, V)>) -> Dataset<(K, V)> {
         data.clone()
+    }
+    #[inline(always)]
+    fn into_pair(self) -> (K, V) {
+        self
     }
 }
 

@@ -223,7 +223,7 @@ impl<T: Data> Dataset<T> {
     where
         T: Key,
     {
-        self.map(|x| (x, ())).reduce_by_key(|_, _| ()).keys()
+        crate::pair::distinct(self)
     }
 
     /// The distinct records present in both datasets.

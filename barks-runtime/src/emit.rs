@@ -98,6 +98,6 @@ impl<T: Data> Dataset<T> {
             }
             table
         });
-        merge_combiners_by_key(&combined, self.num_partitions(), move |a, b| reduce(a, b))
+        merge_combiners_by_key(&combined, move |a, b| reduce(a, b))
     }
 }

@@ -37,8 +37,10 @@
 //! with the `Dataset` methods, and requires what they require (outputs are
 //! [`Data`], keys are [`Key`]).
 
-use crate::data::{Data, Key};
+use crate::data::{Data, Key, Pair, SameKey};
 use crate::dataset::Dataset;
+use crate::join::{OuterJoin, zip_partitions};
+use crate::pair::{combine_map_side, merge_combiners_by_key};
 use crate::records::BoxIter;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -50,8 +52,107 @@ fn ty<T>() -> Ty<T> {
     Ty(PhantomData)
 }
 
-/// The element type of the dataset a fused run starts from.
-pub fn start<T>(_: &Dataset<T>) -> Ty<T> {
+/// What a fused run reads: a dataset's records, or the rows of an inner
+/// [`join`] (so a join's matches go straight into the run's loop).
+pub trait Input: Send + Sync + 'static {
+    /// A partition's records, as the run's first step takes them.
+    type Rows: Iterator + Send + 'static;
+
+    /// The dataset of `f` applied to each partition's rows; with
+    /// `keeps_keys` (`f` does not touch keys), it keeps the rows' key
+    /// partitioning.
+    fn apply<U, I, F>(&self, keeps_keys: bool, f: F) -> Dataset<U>
+    where
+        U: Send + 'static,
+        I: Iterator<Item = U> + Send + 'static,
+        F: Fn(Self::Rows) -> I + Send + Sync + 'static;
+
+    /// Whether the rows are hash-partitioned by key.
+    fn by_key(&self) -> bool;
+}
+
+impl<T: Send + 'static> Input for Dataset<T> {
+    type Rows = BoxIter<T>;
+
+    fn apply<U, I, F>(&self, keeps_keys: bool, f: F) -> Dataset<U>
+    where
+        U: Send + 'static,
+        I: Iterator<Item = U> + Send + 'static,
+        F: Fn(BoxIter<T>) -> I + Send + Sync + 'static,
+    {
+        if keeps_keys {
+            self.narrow_keeping_keys(move |_, it| f(it))
+        } else {
+            self.map_partitions_with_index(move |_, it| f(it))
+        }
+    }
+
+    fn by_key(&self) -> bool {
+        self.hash_partitions.is_some()
+    }
+}
+
+/// `left.join(right)` as the [`Input`] of a fused run: both sides
+/// co-partitioned, joined inside the run's node.
+pub struct Joined<K, V, W> {
+    left: Dataset<(K, V)>,
+    right: Dataset<(K, W)>,
+}
+
+/// The rows of an inner join of one partition, `(key, (left, right))`.
+pub struct JoinRows<K, V, W>(OuterJoin<K, V, W>);
+
+impl<K: Key, V: Data, W: Data> Iterator for JoinRows<K, V, W> {
+    type Item = (K, (V, W));
+
+    #[inline]
+    fn next(&mut self) -> Option<(K, (V, W))> {
+        loop {
+            // An inner join yields both sides of every row.
+            if let (k, (Some(v), Some(w))) = self.0.next()? {
+                return Some((k, (v, w)));
+            }
+        }
+    }
+}
+
+impl<K: Key, V: Data, W: Data> Input for Joined<K, V, W> {
+    type Rows = JoinRows<K, V, W>;
+
+    fn apply<U, I, F>(&self, keeps_keys: bool, f: F) -> Dataset<U>
+    where
+        U: Send + 'static,
+        I: Iterator<Item = U> + Send + 'static,
+        F: Fn(JoinRows<K, V, W>) -> I + Send + Sync + 'static,
+    {
+        let mut out = zip_partitions(&self.left, &self.right, move |l, r| {
+            f(JoinRows(OuterJoin::new(l, r, false, false)))
+        });
+        if !keeps_keys {
+            out.hash_partitions = None;
+        }
+        out
+    }
+
+    fn by_key(&self) -> bool {
+        self.left.hash_partitions.is_some()
+    }
+}
+
+/// `left.join(right)` (the bounds and partitioning of
+/// [`Dataset::join`]) to be read by a fused run.
+pub fn join<T, K2, W>(left: &Dataset<T>, right: &Dataset<(K2, W)>) -> Joined<T::K, T::V, W>
+where
+    T: Pair,
+    K2: SameKey<T::K>,
+    W: Data,
+{
+    let (left, right) = left.co_partition(right);
+    Joined { left, right }
+}
+
+/// The element type of the input a fused run starts from.
+pub fn start<In: Input>(_: &In) -> Ty<<In::Rows as Iterator>::Item> {
     ty()
 }
 
@@ -138,18 +239,42 @@ pub fn key_by_iter<T, K, F: Fn(&T) -> K>(
     it.map(move |x| (f(&x), x))
 }
 
-/// The fused node: `steps` applied to every partition of `data`. A run of
-/// filters only (`keeps_keys`) keeps `data`'s key partitioning.
-pub fn run<T, U, I, F>(data: &Dataset<T>, _: Ty<U>, keeps_keys: bool, steps: F) -> Dataset<U>
+/// The fused node: `steps` applied to every partition of `input`. A run
+/// of filters only (`keeps_keys`) keeps the input's key partitioning.
+pub fn run<In, U, I, F>(input: &In, _: Ty<U>, keeps_keys: bool, steps: F) -> Dataset<U>
 where
-    T: Send + 'static,
+    In: Input,
     U: Send + 'static,
     I: Iterator<Item = U> + Send + 'static,
-    F: Fn(BoxIter<T>) -> I + Send + Sync + 'static,
+    F: Fn(In::Rows) -> I + Send + Sync + 'static,
 {
-    if keeps_keys {
-        data.narrow_keeping_keys(move |_, it| steps(it))
-    } else {
-        data.map_partitions_with_index(move |_, it| steps(it))
-    }
+    input.apply(keeps_keys, steps)
+}
+
+/// A fused run followed by `reduce_by_key(f)`: the run's records go
+/// straight into the map-side combiner, in the run's own loop. The result
+/// is [`Dataset::reduce_by_key`]'s.
+pub fn reduce_by_key<In, U, I, S, F>(
+    input: &In,
+    _: Ty<U>,
+    keeps_keys: bool,
+    steps: S,
+    f: F,
+) -> Dataset<(U::K, U::V)>
+where
+    In: Input,
+    U: Pair,
+    I: Iterator<Item = U> + Send + 'static,
+    S: Fn(In::Rows) -> I + Send + Sync + 'static,
+    F: Fn(U::V, U::V) -> U::V + Send + Sync + 'static,
+{
+    let f = Arc::new(f);
+    let merge = f.clone();
+    let shuffled = !(keeps_keys && input.by_key());
+    let combined = input.apply(keeps_keys, move |rows| {
+        let f = f.clone();
+        let pairs = steps(rows).map(Pair::into_pair);
+        combine_map_side(pairs, shuffled, |v| v, move |a, b| f(a, b))
+    });
+    merge_combiners_by_key(&combined, move |a, b| merge(a, b))
 }

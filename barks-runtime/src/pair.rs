@@ -78,24 +78,54 @@ fn combine<K: Key, V, C>(
         .chain(rest.map(move |(k, v)| (k, create(v))))
 }
 
+/// The map side of a by-key aggregation: combiners of a partition's
+/// `records`, one per key unless `shuffled` (a shuffle and a reduce side
+/// follow, so combining may stop part-way; see [`combine`]). A dataset
+/// already partitioned by key is not shuffled: its map side is the only
+/// one and must merge every key.
+pub(crate) fn combine_map_side<K: Key, V, C>(
+    records: impl Iterator<Item = (K, V)>,
+    shuffled: bool,
+    create: impl Fn(V) -> C + Clone,
+    merge: impl Fn(C, V) -> C + Clone,
+) -> impl Iterator<Item = (K, C)> {
+    let side = if shuffled { Side::Map } else { Side::Reduce };
+    combine(records, side, create, merge)
+}
+
 /// The reduce side of a by-key aggregation: `combined` (one combiner per
-/// key and map partition) hash-partitioned into `partitions`, the
-/// combiners of each key merged with `merge`. No shuffle if `combined`
-/// already is partitioned that way.
+/// key and map partition) hash-partitioned into its own key partitioning's
+/// count, else its partition count, the combiners of each key merged with
+/// `merge`. No shuffle if `combined` already is partitioned by key.
 pub(crate) fn merge_combiners_by_key<K: Key, C: Data>(
     combined: &Dataset<(K, C)>,
-    partitions: usize,
     merge: impl Fn(C, C) -> C + Send + Sync + 'static,
 ) -> Dataset<(K, C)> {
-    if combined.hash_partitions == Some(partitions) {
+    if combined.hash_partitions.is_some() {
         return combined.clone();
     }
     let merge = Arc::new(merge);
     combined
-        .partition_by(partitions)
+        .partition_by(combined.num_partitions())
         .narrow_keeping_keys(move |_, it| {
             let merge = merge.clone();
             combine(it, Side::Reduce, |c| c, move |a, b| merge(a, b))
+        })
+}
+
+/// `data`'s distinct records: `map(|x| (x, ())).reduce_by_key(..).keys()`,
+/// with the two maps done inside the aggregation's own loops on both sides
+/// of the shuffle instead of as nodes of their own (a node hands its
+/// records on a chunk at a time, a copy of each).
+pub(crate) fn distinct<T: Key>(data: &Dataset<T>) -> Dataset<T> {
+    let unit = |()| ();
+    let combined = data.map_partitions_with_index(move |_, it| {
+        combine(it.map(|x| (x, ())), Side::Map, unit, |(), ()| ())
+    });
+    combined
+        .partition_by(data.num_partitions())
+        .map_partitions_with_index(move |_, it| {
+            combine(it, Side::Reduce, unit, |(), ()| ()).map(|(x, ())| x)
         })
 }
 
@@ -190,18 +220,18 @@ impl<T: Data> Dataset<T> {
         F2: Fn(C, T::V) -> C + Send + Sync + 'static,
         F3: Fn(C, C) -> C + Send + Sync + 'static,
     {
-        let partitions = self.key_partitions(None, None);
         let (create, merge_value) = (Arc::new(create), Arc::new(merge_value));
+        let shuffled = self.hash_partitions.is_none();
         let combined = self.kv().narrow_keeping_keys(move |_, it| {
             let (create, merge_value) = (create.clone(), merge_value.clone());
-            combine(
+            combine_map_side(
                 it,
-                Side::Map,
+                shuffled,
                 move |v| create(v),
                 move |c, v| merge_value(c, v),
             )
         });
-        merge_combiners_by_key(&combined, partitions, merge_combiners)
+        merge_combiners_by_key(&combined, merge_combiners)
     }
 
     /// Merges the values of each key with `f` (combined map-side first).
@@ -291,7 +321,7 @@ impl<T: Data> Dataset<T> {
 
     /// Both sides hash-partitioned by key the same way (shuffling only the
     /// sides that are not already).
-    fn co_partition<K2, W>(
+    pub(crate) fn co_partition<K2, W>(
         &self,
         other: &Dataset<(K2, W)>,
     ) -> (Dataset<(T::K, T::V)>, Dataset<(T::K, W)>)

@@ -199,3 +199,65 @@ proptest::proptest! {
         proptest::prop_assert_eq!(got, fused_chain_model(&data));
     }
 }
+
+/// A stage read once but not by the next statement is not inlined: `base`
+/// is reassigned in between, and `firsts` must still read the old `base`.
+#[barks::job]
+fn read_after_reassign(old: Vec<(u32, u64)>, new: Vec<(u32, u64)>) -> Vec<(u32, u64)> {
+    pipeline! {
+        let base = parallelize(old, 3);
+        let firsts = base.map(|(k, v): (u32, u64)| (k, v * 10));
+        base = parallelize(new, 2);
+        let sums = firsts.reduce_by_key(|a, b| a + b);
+        sums.union(base).collect()
+    }
+}
+
+#[test]
+fn a_stage_read_after_a_reassignment_keeps_its_old_input() {
+    let old = vec![(1, 1), (2, 2), (1, 3)];
+    let new = vec![(7, 7)];
+    let mut got = read_after_reassign(old, new).run_on("local[2]").unwrap();
+    got.sort();
+    assert_eq!(got, [(1, 40), (2, 20), (7, 7)]);
+}
+
+/// Filters keep the key partitioning, so the fused `filter` +
+/// `reduce_by_key` after `partition_by` needs no shuffle: its map side is
+/// the only one and must merge every key, even over mostly distinct keys.
+#[barks::job]
+fn partitioned_sums(records: Vec<(String, u64)>, parts: usize) -> Vec<(String, u64)> {
+    pipeline! {
+        let parted = parallelize(records, parts).partition_by(parts);
+        let sums = parted.filter(|(_, v): &(String, u64)| *v > 0).reduce_by_key(|a, b| a + b);
+        sums.collect()
+    }
+}
+
+#[test]
+fn a_fused_aggregation_of_partitioned_data_merges_every_key() {
+    let records: Vec<(String, u64)> = (0..300_000u64)
+        .map(|i| {
+            (
+                format!("k{}", if i < 150_000 { i } else { i % 1000 }),
+                i % 3,
+            )
+        })
+        .collect();
+    let mut model: BTreeMap<String, u64> = BTreeMap::new();
+    for (k, v) in records.iter().filter(|(_, v)| *v > 0) {
+        *model.entry(k.clone()).or_default() += v;
+    }
+    for parts in [1, 3] {
+        let got: Vec<(String, u64)> = partitioned_sums(records.clone(), parts)
+            .run_on("local[2]")
+            .unwrap();
+        assert_eq!(
+            got.len(),
+            model.len(),
+            "{parts} partitions: a key came out twice"
+        );
+        let got: BTreeMap<String, u64> = got.into_iter().collect();
+        assert_eq!(got, model, "{parts} partitions");
+    }
+}

@@ -835,3 +835,27 @@ fn a_large_skewed_sort_is_globally_ordered() {
         }
     }
 }
+
+#[test]
+fn aggregating_a_dataset_already_partitioned_by_key_merges_every_key() {
+    // Already hash-partitioned, so no shuffle follows the map side: the
+    // map side must merge every key even when its first records are mostly
+    // distinct keys (where a map side before a shuffle may stop combining).
+    let records: Vec<(String, u64)> = (0..300_000u64)
+        .map(|i| (format!("k{}", if i < 150_000 { i } else { i % 1000 }), 1))
+        .collect();
+    let mut model: BTreeMap<String, u64> = BTreeMap::new();
+    for (k, v) in &records {
+        *model.entry(k.clone()).or_default() += v;
+    }
+    for p in [1, 3] {
+        let r = records.clone();
+        let sums = run(2, move || {
+            parallelize(r, Some(p))
+                .partition_by(p)
+                .reduce_by_key(|a, b| a + b)
+                .collect()
+        });
+        assert_eq!(sorted(sums), model.clone().into_iter().collect::<Vec<_>>());
+    }
+}
