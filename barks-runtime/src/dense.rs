@@ -99,6 +99,9 @@ pub(crate) struct DenseTable<C> {
     /// `present.len() * 64` slots.
     values: Box<[MaybeUninit<C>]>,
     len: usize,
+    /// How many keys the input may still bring, if known (see
+    /// [`expect`](Self::expect)).
+    expected: usize,
 }
 
 impl<C> DenseTable<C> {
@@ -108,7 +111,17 @@ impl<C> DenseTable<C> {
             present: Vec::new(),
             values: Box::new([]),
             len: 0,
+            expected: 0,
         }
+    }
+
+    /// Tells the table its input holds about `keys` keys in all, at most:
+    /// growing, it then makes room at once for the span that many keys take
+    /// at the density seen so far. Keys arriving in order (a reduce side
+    /// reading sorted map outputs) would otherwise grow it by doubling, a
+    /// copy each time. Slots never written cost no memory.
+    pub(crate) fn expect(&mut self, keys: usize) {
+        self.expected = keys;
     }
 
     /// Makes the table cover `index`, growing it if that keeps it within
@@ -183,9 +196,16 @@ impl<C> DenseTable<C> {
             return false;
         }
         // At least double (so growth is amortized) within the cap, towards
-        // the new index.
+        // the new index; upwards, to the span the expected keys take (an
+        // eighth more: the density seen so far is an estimate).
+        let predicted = if self.len >= MIN_SLOTS as usize / 16 && index >= old_base + old_slots {
+            (hi - lo) * self.expected as u128 / self.len as u128 * 9 / 8
+        } else {
+            0
+        };
         let slots = (hi - lo)
             .max((2 * old_slots).min(cap))
+            .max(predicted.min(cap))
             .max(MIN_SLOTS)
             .next_multiple_of(64);
         let base = if old_slots > 0 && index < old_base {
@@ -201,6 +221,7 @@ impl<C> DenseTable<C> {
             present: vec![0; (slots / 64) as usize],
             values: Box::new_uninit_slice(slots as usize),
             len: 0,
+            expected: self.expected,
         };
         for (index, value) in std::mem::replace(self, DenseTable::new()).into_iter() {
             let slot = (index - grown.base) as usize;
@@ -326,6 +347,27 @@ mod tests {
             sums(&[(u64::MAX, 1), (u64::MAX - 5, 2)]),
             Some(model(&[(u64::MAX, 1), (u64::MAX - 5, 2)]))
         );
+    }
+
+    #[test]
+    fn keys_in_order_grow_an_expecting_table_once_to_their_span() {
+        // 100k keys, every other index, in order: the density after the
+        // first table predicts the whole span.
+        let keys = 100_000u64;
+        let mut table = DenseTable::new();
+        table.expect(keys as usize);
+        let mut sizes = Vec::new();
+        for k in 0..keys {
+            assert!(table.reach(2 * k));
+            table.upsert(2 * k, |c: Option<u64>| c.unwrap_or(0) + k);
+            if sizes.last() != Some(&table.values.len()) {
+                sizes.push(table.values.len());
+            }
+        }
+        assert_eq!(sizes.len(), 2, "grown more than once: {sizes:?}");
+        assert!(sizes[1] >= 2 * keys as usize);
+        let out: Vec<(u64, u64)> = table.into_iter().collect();
+        assert_eq!(out, (0..keys).map(|k| (2 * k, k)).collect::<Vec<_>>());
     }
 
     #[test]

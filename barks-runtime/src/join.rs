@@ -127,6 +127,7 @@ impl<K: Hash + Eq + Clone + 'static, V: Clone, W: Clone> OuterJoin<K, V, W> {
         keep_right: bool,
     ) -> Self {
         let mut table = KeyTable::default();
+        table.expect(right.size_hint().0);
         right.for_each(|(k, w)| {
             table.upsert(k, |m: Option<Matches<W>>| match m {
                 Some(mut m) => {

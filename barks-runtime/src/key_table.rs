@@ -52,6 +52,15 @@ impl<K: Hash + Eq + 'static, C> KeyTable<K, C> {
         }
     }
 
+    /// Tells the table its input holds about `keys` keys at most (a
+    /// direct-address table then grows in fewer steps; see
+    /// [`DenseTable::expect`]).
+    pub(crate) fn expect(&mut self, keys: usize) {
+        if let KeyTable::Dense(table, _) = self {
+            table.expect(keys);
+        }
+    }
+
     /// The value of `key`, if it has one.
     #[inline]
     pub(crate) fn get_mut(&mut self, key: &K) -> Option<&mut C> {

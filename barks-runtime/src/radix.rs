@@ -77,8 +77,9 @@ pub(crate) enum Aggregation<K, V, C> {
 impl<K: Hash + Eq + 'static, V, C> Aggregation<K, V, C> {
     /// Goes on aggregating into `table`, which holds `records` records,
     /// with `coming` more known to come (0 if not known).
-    pub(crate) fn new(table: KeyTable<K, C>, records: usize, coming: usize) -> Self {
+    pub(crate) fn new(mut table: KeyTable<K, C>, records: usize, coming: usize) -> Self {
         let total = if coming == 0 { 0 } else { records + coming };
+        table.expect(total);
         Aggregation::Table {
             table,
             records,
