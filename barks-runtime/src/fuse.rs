@@ -1,6 +1,7 @@
-//! Fusion of narrow operators: what `pipeline!` turns a run of two or more
-//! record-wise operators (`map`, `filter`, `flat_map`, `filter_map`,
-//! `key_by`) in one chain into.
+//! Fusion of narrow operators: what `pipeline!` turns a run of record-wise
+//! operators (`map`, `filter`, `flat_map`, `filter_map`, `key_by`) into —
+//! two or more in a row, or one or more read from an inner [`join`] (see
+//! [`Input`]) or feeding [`reduce_by_key`]'s map-side combiner.
 //!
 //! Unfused, every operator is a node of its own and a record crosses one
 //! boxed iterator (a dynamic call) per operator. Fused, the run is a single

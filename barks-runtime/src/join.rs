@@ -79,13 +79,12 @@ where
 
 /// The right values of one key: the first inline, so a key with one value
 /// (the common case) costs no allocation, and the rest behind one pointer,
-/// so the table stays small.
+/// so the table stays small (16 bytes a key for an 8-byte value; whether a
+/// key was matched is kept apart, by the joins that need it).
 struct Matches<W> {
     first: W,
     #[allow(clippy::box_collection)] // 8 bytes in the table instead of a `Vec`'s 24
     rest: Option<Box<Vec<W>>>,
-    /// Whether a left record matched the key (for `keep_right`).
-    matched: bool,
 }
 
 impl<W> Matches<W> {
@@ -111,6 +110,8 @@ impl<W> Matches<W> {
 /// `keep_right`, unmatched right records (after the left side ends).
 pub(crate) struct OuterJoin<K, V, W> {
     table: KeyTable<K, Matches<W>>,
+    /// With `keep_right`, the keys a left record matched.
+    matched: Option<KeyTable<K, ()>>,
     left: BoxIter<(K, V)>,
     keep_left: bool,
     keep_right: bool,
@@ -137,12 +138,12 @@ impl<K: Hash + Eq + Clone + 'static, V: Clone, W: Clone> OuterJoin<K, V, W> {
                 None => Matches {
                     first: w,
                     rest: None,
-                    matched: false,
                 },
             });
         });
         OuterJoin {
             table,
+            matched: keep_right.then(KeyTable::default),
             left,
             keep_left,
             keep_right,
@@ -157,9 +158,10 @@ impl<K: Hash + Eq + Clone + 'static, V: Clone, W: Clone> OuterJoin<K, V, W> {
             return None;
         }
         let rest = self.unmatched.get_or_insert_with(|| {
+            let mut matched = self.matched.take().unwrap_or_default();
             std::mem::take(&mut self.table)
                 .into_iter()
-                .filter(|(_, m)| !m.matched)
+                .filter(|(k, _)| matched.get_mut(k).is_none())
                 .flat_map(|(k, m)| m.into_values().map(move |w| (k.clone(), w)))
                 .collect::<Vec<_>>()
                 .into_iter()
@@ -175,7 +177,9 @@ impl<K: Hash + Eq + Clone + 'static, V: Clone, W: Clone> Iterator for OuterJoin<
         loop {
             if let Some((k, v, i)) = &mut self.current {
                 if let Some(m) = self.table.get_mut(k) {
-                    m.matched = true;
+                    if let Some(matched) = &mut self.matched {
+                        matched.upsert(k.clone(), |_| ());
+                    }
                     let len = m.len();
                     if *i < len {
                         let w = m.get(*i).clone();
@@ -198,7 +202,9 @@ impl<K: Hash + Eq + Clone + 'static, V: Clone, W: Clone> Iterator for OuterJoin<
             match self.table.get_mut(&k) {
                 // One match (the common case): one lookup, no copies.
                 Some(m) if m.rest.is_none() => {
-                    m.matched = true;
+                    if let Some(matched) = &mut self.matched {
+                        matched.upsert(k.clone(), |_| ());
+                    }
                     let w = m.first.clone();
                     return Some((k, (Some(v), Some(w))));
                 }
