@@ -12,6 +12,7 @@
 
 use crate::data::{Data, Key, Pair, SameKey, SortKey};
 use crate::dataset::Dataset;
+use crate::fuse::Input;
 use crate::hash::FastMap;
 use crate::join::{OuterJoin, zip_partitions};
 use crate::key_table::KeyTable;
@@ -366,7 +367,8 @@ impl<T: Data> Dataset<T> {
         K2: SameKey<T::K>,
         W: Data,
     {
-        self.outer_join(other, false, false, |(k, (v, w))| Some((k, (v?, w?))))
+        // The rows a fused run after a join reads, as a node of their own.
+        crate::fuse::join(self, other).apply(true, |rows| rows)
     }
 
     /// Every left record, with each matching right value or `None`.
