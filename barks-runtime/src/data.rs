@@ -72,6 +72,8 @@ pub trait Pair: Data {
     fn pairs(data: &Dataset<Self>) -> Dataset<(Self::K, Self::V)>;
     /// The element as a `(K, V)` tuple (for `(K, V)` itself, a move).
     fn into_pair(self) -> (Self::K, Self::V);
+    /// The element's key.
+    fn key(&self) -> &Self::K;
 }
 
 impl<K: Key, V: Data> Pair for (K, V) {
@@ -83,6 +85,10 @@ impl<K: Key, V: Data> Pair for (K, V) {
     #[inline(always)]
     fn into_pair(self) -> (K, V) {
         self
+    }
+    #[inline(always)]
+    fn key(&self) -> &K {
+        &self.0
     }
 }
 

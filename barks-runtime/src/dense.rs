@@ -143,16 +143,25 @@ impl<C> DenseTable<C> {
             unreachable!("upsert at index {index} outside the table; call reach first")
         };
         if *mask & bit != 0 {
-            *mask &= !bit;
-            // SAFETY: the bit was set, so the slot holds a value; clearing
-            // the bit first hands its ownership to `f`.
+            // A value that needs dropping is marked gone while `f` owns it
+            // (a value that does not is left marked: its copy in the slot
+            // is as good as gone, and one store fewer is the hot loop's).
+            if std::mem::needs_drop::<C>() {
+                *mask &= !bit;
+            }
+            // SAFETY: the bit was set, so the slot holds a value; it is
+            // moved to `f` and the slot rewritten before the bit is read
+            // again.
             let old = unsafe { value.assume_init_read() };
             value.write(f(Some(old)));
+            if std::mem::needs_drop::<C>() {
+                *mask |= bit;
+            }
         } else {
             value.write(f(None));
+            *mask |= bit;
             self.len += 1;
         }
-        *mask |= bit;
     }
 
     /// The combiner at `index`, if there is one.

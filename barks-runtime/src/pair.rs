@@ -118,16 +118,32 @@ pub(crate) fn merge_combiners_by_key<K: Key, C: Data>(
 /// with the two maps done inside the aggregation's own loops on both sides
 /// of the shuffle instead of as nodes of their own (a node hands its
 /// records on a chunk at a time, a copy of each).
+///
+/// The result can build itself again with another partitioning
+/// ([`Dataset::distinct_by`](crate::dataset::Dataset)), for a by-key
+/// operator that reads it.
 pub(crate) fn distinct<T: Key>(data: &Dataset<T>) -> Dataset<T> {
+    let mut out = distinct_into(data, |x, n| hash_partition(x, n), data.num_partitions());
+    let input = data.clone();
+    out.distinct_by = Some(Arc::new(move |partitioner, partitions| {
+        distinct_into(&input, partitioner, partitions)
+    }));
+    out
+}
+
+/// [`distinct`] with its records partitioned by `partitioner`.
+fn distinct_into<T: Key>(
+    data: &Dataset<T>,
+    partitioner: fn(&T, usize) -> usize,
+    partitions: usize,
+) -> Dataset<T> {
     let unit = |()| ();
     let combined = data.map_partitions_with_index(move |_, it| {
         combine(it.map(|x| (x, ())), Side::Map, unit, |(), ()| ())
     });
-    combined
-        .partition_by(data.num_partitions())
-        .map_partitions_with_index(move |_, it| {
-            combine(it, Side::Reduce, unit, |(), ()| ()).map(|(x, ())| x)
-        })
+    shuffle::hash::shuffle_by(&combined, partitions, partitioner).map_partitions_with_index(
+        move |_, it| combine(it, Side::Reduce, unit, |(), ()| ()).map(|(x, ())| x),
+    )
 }
 
 impl<T: Data> Dataset<T> {
@@ -136,6 +152,23 @@ impl<T: Data> Dataset<T> {
         T: Pair,
     {
         T::pairs(self)
+    }
+
+    /// The records as a by-key operator into `partitions` partitions reads
+    /// them: the dataset itself, or, for the output of `distinct`, that
+    /// distinct computed again partitioned by key into `partitions` (no
+    /// shuffle left for the operator).
+    fn by_key_input(&self, partitions: usize) -> Dataset<(T::K, T::V)>
+    where
+        T: Pair,
+    {
+        match &self.distinct_by {
+            Some(distinct) => {
+                let by_key = distinct(|x, n| hash_partition(x.key(), n), partitions);
+                T::pairs(&by_key).hash_partitioned(partitions)
+            }
+            None => self.kv(),
+        }
     }
 
     /// The partition count a by-key operator on `self` (and `other`) uses: an
@@ -198,10 +231,11 @@ impl<T: Data> Dataset<T> {
         T: Pair,
     {
         let partitions = partitions.max(1);
-        if self.hash_partitions == Some(partitions) {
-            return self.kv();
+        let data = self.by_key_input(partitions);
+        if data.hash_partitions == Some(partitions) {
+            return data;
         }
-        shuffle::hash::shuffle_by(&self.kv(), partitions, |k: &T::K, n| hash_partition(k, n))
+        shuffle::hash::shuffle_by(&data, partitions, |k: &T::K, n| hash_partition(k, n))
             .hash_partitioned(partitions)
     }
 
@@ -222,8 +256,9 @@ impl<T: Data> Dataset<T> {
         F3: Fn(C, C) -> C + Send + Sync + 'static,
     {
         let (create, merge_value) = (Arc::new(create), Arc::new(merge_value));
-        let shuffled = self.hash_partitions.is_none();
-        let combined = self.kv().narrow_keeping_keys(move |_, it| {
+        let data = self.by_key_input(self.key_partitions(None, None));
+        let shuffled = data.hash_partitions.is_none();
+        let combined = data.narrow_keeping_keys(move |_, it| {
             let (create, merge_value) = (create.clone(), merge_value.clone());
             combine_map_side(
                 it,
@@ -430,5 +465,44 @@ impl<T: Data> Dataset<T> {
         T::K: SortKey,
     {
         shuffle::sort::sort_by_key(&self.kv(), ascending, self.num_partitions())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::dataset::Dataset;
+    use crate::node::{AnyNode, Dep};
+    use crate::source::parallelize;
+    use std::sync::Arc;
+
+    /// The shuffles computing `data` goes through.
+    fn shuffles<T>(data: &Dataset<T>) -> usize {
+        fn count(node: Arc<dyn AnyNode>) -> usize {
+            node.deps()
+                .into_iter()
+                .map(|dep| match dep {
+                    Dep::Narrow(parent) => count(parent),
+                    Dep::Shuffle(shuffle) => 1 + count(shuffle.parent()),
+                })
+                .sum()
+        }
+        count(data.node.clone())
+    }
+
+    #[test]
+    fn by_key_operators_read_a_distinct_partitioned_by_key() {
+        crate::build::in_scope(2, check_distinct_shuffles);
+    }
+
+    fn check_distinct_shuffles() {
+        let edges = || parallelize(vec![(1u32, 2u32), (1, 2), (2, 3)], Some(3)).distinct();
+        assert_eq!(shuffles(&edges()), 1);
+        assert_eq!(shuffles(&edges().group_by_key()), 1);
+        assert_eq!(shuffles(&edges().reduce_by_key(|a, b| a + b)), 1);
+        // Into another partition count too.
+        assert_eq!(shuffles(&edges().partition_by(2).group_by_key()), 1);
+        // A dataset derived from the distinct is shuffled again.
+        assert_eq!(shuffles(&edges().map(|e| e).group_by_key()), 2);
+        assert_eq!(shuffles(&edges().cache().group_by_key()), 2);
     }
 }

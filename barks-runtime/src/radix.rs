@@ -65,7 +65,8 @@ pub(crate) fn update<V, C>(
 pub(crate) enum Aggregation<K, V, C> {
     Table {
         table: KeyTable<K, C>,
-        /// How many records went into the table.
+        /// How many records went into the table while it was a hash
+        /// table (at least as many as it has keys when it splits).
         records: usize,
         /// How many records there are in all, if known (0 if not): it
         /// sizes the split.
@@ -98,10 +99,17 @@ impl<K: Hash + Eq + 'static, V, C> Aggregation<K, V, C> {
     ) {
         match self {
             Aggregation::Table { table, records, .. } => {
+                let hash = table.is_hash();
                 table.upsert(k, update(v, create, merge));
-                *records += 1;
-                if table.is_hash()
-                    && table.len() * entry_bytes::<K, C>() > CACHE_BYTES
+                if !hash {
+                    // Direct-address tables are never split, so their
+                    // records go uncounted (a counter in memory is a store
+                    // in this hot loop); if the table has just turned into
+                    // a hash table, its keys so far count one record each.
+                    return;
+                }
+                *records = (*records + 1).max(table.len());
+                if table.len() * entry_bytes::<K, C>() > CACHE_BYTES
                     && table.len() * RECORDS_PER_KEY >= *records
                 {
                     self.split();

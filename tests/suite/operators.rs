@@ -476,6 +476,31 @@ proptest! {
     }
 
     #[test]
+    fn by_key_operators_read_a_distinct_once_per_record(records in pairs(), other in pairs(), p in parts(), t in threads()) {
+        // A by-key operator reading a distinct computes it partitioned by
+        // key (its only shuffle): each distinct record must still come once.
+        let input: Vec<(u8, i32)> = records.iter().chain(records.iter().step_by(2)).copied().collect();
+        let unique: Vec<(u8, i32)> = input.iter().copied().collect::<BTreeSet<_>>().into_iter().collect();
+        let (i, o) = (input.clone(), other.clone());
+        let d = move || parallelize(i.clone(), Some(p)).distinct();
+        let right = move || parallelize(o.clone(), Some(p));
+        let grouped = run(t, || d().group_by_key().map_values(|mut vs| { vs.sort(); vs }).collect());
+        let sums = run(t, || d().reduce_by_key(|a, b| a + b).collect());
+        let joined = run(t, || d().join(&right()).collect());
+        let plain = run(t, || d().collect());
+        let groups = model_groups(&unique);
+        prop_assert_eq!(sorted(grouped), groups.clone().into_iter().collect::<Vec<_>>());
+        let sum_model: Vec<(u8, i32)> = groups.iter().map(|(k, vs)| (*k, vs.iter().sum())).collect();
+        prop_assert_eq!(sorted(sums), sum_model);
+        let join_model: Vec<(u8, (i32, i32))> = model_join(&unique, &other, false, false)
+            .into_iter()
+            .filter_map(|(k, (v, w))| Some((k, (v?, w?))))
+            .collect();
+        prop_assert_eq!(sorted(joined), sorted(join_model));
+        prop_assert_eq!(sorted(plain), unique);
+    }
+
+    #[test]
     fn repartition_and_partition_by_keep_every_record(data in values(), p in parts(), to in 0usize..20, t in threads()) {
         let d = data.clone();
         let glommed = run(t, move || parallelize(d, Some(p)).repartition(to).glom().collect());
