@@ -115,6 +115,11 @@ impl<K: Key, V: Data, W: Data> Iterator for JoinRows<K, V, W> {
             }
         }
     }
+
+    #[inline]
+    fn fold<B, G: FnMut(B, Self::Item) -> B>(self, init: B, g: G) -> B {
+        self.0.fold_matches(init, g)
+    }
 }
 
 impl<K: Key, V: Data, W: Data> Input for Joined<K, V, W> {

@@ -263,3 +263,52 @@ fn a_fused_aggregation_of_partitioned_data_merges_every_key() {
         assert_eq!(got, model, "{parts} partitions");
     }
 }
+
+/// A join read by a fused run, then aggregated in the run's loop.
+#[barks::job]
+fn joined_sums(left: Vec<(u32, u32)>, right: Vec<(u32, u32)>, parts: usize) -> Vec<(u32, u64)> {
+    pipeline! {
+        let lefts = parallelize(left, parts);
+        let rights = parallelize(right, parts);
+        let sums = lefts
+            .join(rights)
+            .flat_map(|(k, (a, b)): (u32, (u32, u32))| {
+                vec![(k % 1000, u64::from(a) * 3 + u64::from(b)), (k % 7, 1)]
+            })
+            .reduce_by_key(|x, y| x + y);
+        sums.collect()
+    }
+}
+
+#[test]
+fn a_fused_join_with_many_matches_per_key_matches_nested_loops() {
+    // Several matches per key on both sides, and a skewed key 0: the fused
+    // run's map side reads its first records row by row, then folds the
+    // rest, starting in the middle of a left record's matches.
+    let left: Vec<(u32, u32)> = (0..60_000u32)
+        .map(|i| (if i % 10 == 0 { 0 } else { i % 20_000 }, i))
+        .collect();
+    let right: Vec<(u32, u32)> = (0..60_000u32).map(|i| (i % 20_000, i / 7)).collect();
+    let mut by_key: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for &(k, b) in &right {
+        by_key.entry(k).or_default().push(b);
+    }
+    let mut model: BTreeMap<u32, u64> = BTreeMap::new();
+    for &(k, a) in &left {
+        for &b in by_key.get(&k).into_iter().flatten() {
+            *model.entry(k % 1000).or_default() += u64::from(a) * 3 + u64::from(b);
+            *model.entry(k % 7).or_default() += 1;
+        }
+    }
+    for parts in [1, 3] {
+        let mut got = joined_sums(left.clone(), right.clone(), parts)
+            .run_on("local[2]")
+            .unwrap();
+        got.sort();
+        assert_eq!(
+            got,
+            model.clone().into_iter().collect::<Vec<_>>(),
+            "{parts} partitions"
+        );
+    }
+}
