@@ -74,6 +74,8 @@ pub trait Pair: Data {
     fn into_pair(self) -> (Self::K, Self::V);
     /// The element's key.
     fn key(&self) -> &Self::K;
+    /// The element of a key and a value (for `(K, V)` itself, the tuple).
+    fn from_pair(key: Self::K, value: Self::V) -> Self;
 }
 
 impl<K: Key, V: Data> Pair for (K, V) {
@@ -89,6 +91,10 @@ impl<K: Key, V: Data> Pair for (K, V) {
     #[inline(always)]
     fn key(&self) -> &K {
         &self.0
+    }
+    #[inline(always)]
+    fn from_pair(key: K, value: V) -> Self {
+        (key, value)
     }
 }
 

@@ -2,6 +2,7 @@
 //! element-wise (narrow) operators.
 
 use crate::data::{Data, Key, SortKey};
+use crate::distinct::DistinctOf;
 use crate::narrow::{Cartesian, Coalesce, MapPartitions, Union};
 use crate::node::Node;
 use crate::records::BoxIter;
@@ -29,23 +30,17 @@ pub struct Dataset<T> {
     /// `Some(n)` when records are hash-partitioned by key into `n`
     /// partitions, so a join or `*_by_key` on the same key can skip a shuffle.
     pub(crate) hash_partitions: Option<usize>,
-    /// For the output of `distinct`: the same distinct, its records
-    /// partitioned by a given function into a given count. A by-key
-    /// operator that needs the records partitioned by key takes that
-    /// instead of shuffling them once more (equal records have equal keys).
-    pub(crate) distinct_by: Option<Arc<Redistinct<T>>>,
+    /// For the output of `distinct`, how to build it partitioned by key,
+    /// for a by-key operator that reads it (see `distinct.rs`).
+    pub(crate) distinct_of: Option<Arc<DistinctOf<T>>>,
 }
-
-/// Builds a `distinct` again, records partitioned by the function given
-/// into the count given (see [`Dataset::distinct`]).
-pub(crate) type Redistinct<T> = dyn Fn(fn(&T, usize) -> usize, usize) -> Dataset<T> + Send + Sync;
 
 impl<T> Clone for Dataset<T> {
     fn clone(&self) -> Self {
         Dataset {
             node: self.node.clone(),
             hash_partitions: self.hash_partitions,
-            distinct_by: self.distinct_by.clone(),
+            distinct_of: self.distinct_of.clone(),
         }
     }
 }
@@ -55,7 +50,7 @@ impl<T: Send + 'static> Dataset<T> {
         Dataset {
             node,
             hash_partitions: None,
-            distinct_by: None,
+            distinct_of: None,
         }
     }
 
@@ -235,11 +230,12 @@ impl<T: Data> Dataset<T> {
     /// join, `reduce_by_key`, ...), the distinct is computed partitioned by
     /// key, as that operator needs them: its shuffle is the only one. (The
     /// records are no more skewed than the operator would make them.)
+    /// `group_by_key` deduplicates each group instead.
     pub fn distinct(&self) -> Dataset<T>
     where
         T: Key,
     {
-        crate::pair::distinct(self)
+        crate::distinct::distinct(self)
     }
 
     /// The distinct records present in both datasets.

@@ -14,6 +14,7 @@ pub mod counters;
 pub mod data;
 pub mod dataset;
 pub mod dense;
+mod distinct;
 pub mod emit;
 pub mod error;
 pub mod fuse;

@@ -12,6 +12,7 @@
 
 use crate::data::{Data, Key, Pair, SameKey, SortKey};
 use crate::dataset::Dataset;
+use crate::distinct;
 use crate::fuse::Input;
 use crate::hash::FastMap;
 use crate::join::{OuterJoin, zip_partitions};
@@ -23,7 +24,7 @@ use std::sync::Arc;
 
 /// Which side of a shuffle a [`combine`] runs on.
 #[derive(Clone, Copy, PartialEq)]
-enum Side {
+pub(crate) enum Side {
     /// Before the shuffle: combining may stop part-way.
     Map,
     /// After it: every key's records are merged.
@@ -44,7 +45,7 @@ const PARTIAL_SAMPLE: usize = 100_000;
 /// grows as big as the input and saves the shuffle little. Dense integer
 /// keys always combine (their table is cheap). Keys too many for a hash
 /// table in cache are aggregated in parts ([`Aggregation`]).
-fn combine<K: Key, V, C>(
+pub(crate) fn combine<K: Key, V, C>(
     mut records: impl Iterator<Item = (K, V)>,
     side: Side,
     create: impl Fn(V) -> C + Clone,
@@ -114,38 +115,6 @@ pub(crate) fn merge_combiners_by_key<K: Key, C: Data>(
         })
 }
 
-/// `data`'s distinct records: `map(|x| (x, ())).reduce_by_key(..).keys()`,
-/// with the two maps done inside the aggregation's own loops on both sides
-/// of the shuffle instead of as nodes of their own (a node hands its
-/// records on a chunk at a time, a copy of each).
-///
-/// The result can build itself again with another partitioning
-/// ([`Dataset::distinct_by`](crate::dataset::Dataset)), for a by-key
-/// operator that reads it.
-pub(crate) fn distinct<T: Key>(data: &Dataset<T>) -> Dataset<T> {
-    let mut out = distinct_into(data, |x, n| hash_partition(x, n), data.num_partitions());
-    let input = data.clone();
-    out.distinct_by = Some(Arc::new(move |partitioner, partitions| {
-        distinct_into(&input, partitioner, partitions)
-    }));
-    out
-}
-
-/// [`distinct`] with its records partitioned by `partitioner`.
-fn distinct_into<T: Key>(
-    data: &Dataset<T>,
-    partitioner: fn(&T, usize) -> usize,
-    partitions: usize,
-) -> Dataset<T> {
-    let unit = |()| ();
-    let combined = data.map_partitions_with_index(move |_, it| {
-        combine(it.map(|x| (x, ())), Side::Map, unit, |(), ()| ())
-    });
-    shuffle::hash::shuffle_by(&combined, partitions, partitioner).map_partitions_with_index(
-        move |_, it| combine(it, Side::Reduce, unit, |(), ()| ()).map(|(x, ())| x),
-    )
-}
-
 impl<T: Data> Dataset<T> {
     fn kv(&self) -> Dataset<(T::K, T::V)>
     where
@@ -162,11 +131,8 @@ impl<T: Data> Dataset<T> {
     where
         T: Pair,
     {
-        match &self.distinct_by {
-            Some(distinct) => {
-                let by_key = distinct(|x, n| hash_partition(x.key(), n), partitions);
-                T::pairs(&by_key).hash_partitioned(partitions)
-            }
+        match &self.distinct_of {
+            Some(of) => distinct::partitioned_by_key(of, partitions),
             None => self.kv(),
         }
     }
@@ -321,6 +287,9 @@ impl<T: Data> Dataset<T> {
         T: Pair,
     {
         let partitions = self.key_partitions(None, None);
+        if let Some(of) = &self.distinct_of {
+            return distinct::groups(of, partitions);
+        }
         self.partition_by(partitions).narrow_keeping_keys(|_, it| {
             combine(
                 it,
@@ -465,44 +434,5 @@ impl<T: Data> Dataset<T> {
         T::K: SortKey,
     {
         shuffle::sort::sort_by_key(&self.kv(), ascending, self.num_partitions())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::dataset::Dataset;
-    use crate::node::{AnyNode, Dep};
-    use crate::source::parallelize;
-    use std::sync::Arc;
-
-    /// The shuffles computing `data` goes through.
-    fn shuffles<T>(data: &Dataset<T>) -> usize {
-        fn count(node: Arc<dyn AnyNode>) -> usize {
-            node.deps()
-                .into_iter()
-                .map(|dep| match dep {
-                    Dep::Narrow(parent) => count(parent),
-                    Dep::Shuffle(shuffle) => 1 + count(shuffle.parent()),
-                })
-                .sum()
-        }
-        count(data.node.clone())
-    }
-
-    #[test]
-    fn by_key_operators_read_a_distinct_partitioned_by_key() {
-        crate::build::in_scope(2, check_distinct_shuffles);
-    }
-
-    fn check_distinct_shuffles() {
-        let edges = || parallelize(vec![(1u32, 2u32), (1, 2), (2, 3)], Some(3)).distinct();
-        assert_eq!(shuffles(&edges()), 1);
-        assert_eq!(shuffles(&edges().group_by_key()), 1);
-        assert_eq!(shuffles(&edges().reduce_by_key(|a, b| a + b)), 1);
-        // Into another partition count too.
-        assert_eq!(shuffles(&edges().partition_by(2).group_by_key()), 1);
-        // A dataset derived from the distinct is shuffled again.
-        assert_eq!(shuffles(&edges().map(|e| e).group_by_key()), 2);
-        assert_eq!(shuffles(&edges().cache().group_by_key()), 2);
     }
 }
