@@ -54,10 +54,12 @@ pub(crate) fn combine<K: Key, V, C>(
     let mut table = KeyTable::default();
     let mut seen = 0usize;
     if side == Side::Map {
-        for (k, v) in records.by_ref().take(PARTIAL_SAMPLE) {
+        // Internal iteration, so that adapters (a `flat_map`) run their
+        // own loops instead of a `next` per record.
+        records.by_ref().take(PARTIAL_SAMPLE).for_each(|(k, v)| {
             table.upsert(k, update(v, &create, &merge));
             seen += 1;
-        }
+        });
     }
     let mut aggregation = Aggregation::new(table, seen, records.size_hint().0);
     // The records left when combining stops; `None` once they all went in
