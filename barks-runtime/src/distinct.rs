@@ -22,7 +22,7 @@
 
 use crate::data::{Key, Pair};
 use crate::dataset::Dataset;
-use crate::pair::{Side, combine};
+use crate::pair::{Side, combine, group_values};
 use crate::shuffle;
 use crate::shuffle::hash::hash_partition;
 use foldhash::fast::FixedState;
@@ -95,16 +95,7 @@ pub(crate) fn groups<T: Pair>(of: &DistinctOf<T>, partitions: usize) -> Dataset<
             // The records of one group at a time, to deduplicate them as
             // records (the values alone may not be comparable).
             let mut scratch: Vec<T> = Vec::new();
-            combine(
-                it,
-                Side::Reduce,
-                |v| vec![v],
-                |mut vs, v| {
-                    vs.push(v);
-                    vs
-                },
-            )
-            .map(move |(k, mut vs)| {
+            group_values(it).map(move |(k, mut vs)| {
                 if vs.len() > 1 {
                     scratch.extend(vs.drain(..).map(|v| T::from_pair(k.clone(), v)));
                     dedup(&mut scratch);

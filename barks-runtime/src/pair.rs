@@ -82,6 +82,22 @@ pub(crate) fn combine<K: Key, V, C>(
         .chain(rest.map(move |(k, v)| (k, create(v))))
 }
 
+/// A partition's records (all of each key's) grouped by key: its values
+/// in one `Vec`, in order.
+pub(crate) fn group_values<K: Key, V>(
+    records: impl Iterator<Item = (K, V)>,
+) -> impl Iterator<Item = (K, Vec<V>)> {
+    combine(
+        records,
+        Side::Reduce,
+        |v| vec![v],
+        |mut vs, v| {
+            vs.push(v);
+            vs
+        },
+    )
+}
+
 /// The map side of a by-key aggregation: combiners of a partition's
 /// `records`, one per key unless `shuffled` (a shuffle and a reduce side
 /// follow, so combining may stop part-way; see [`combine`]). A dataset
@@ -292,17 +308,8 @@ impl<T: Data> Dataset<T> {
         if let Some(of) = &self.distinct_of {
             return distinct::groups(of, partitions);
         }
-        self.partition_by(partitions).narrow_keeping_keys(|_, it| {
-            combine(
-                it,
-                Side::Reduce,
-                |v| vec![v],
-                |mut vs, v| {
-                    vs.push(v);
-                    vs
-                },
-            )
-        })
+        self.partition_by(partitions)
+            .narrow_keeping_keys(|_, it| group_values(it))
     }
 
     /// Groups both datasets by key: for every key in either, its values on
