@@ -5,6 +5,7 @@
 use crate::build;
 use crate::dataset::Dataset;
 use crate::error::Result;
+use crate::hash::FastMap;
 use crate::key_table::KeyTable;
 use crate::node::{AnyNode, Dep, Node, TaskContext};
 use crate::records::BoxIter;
@@ -77,31 +78,68 @@ where
     out
 }
 
-/// The right values of one key: the first inline, so a key with one value
-/// (the common case) costs no allocation, and the rest behind one pointer,
-/// so the table stays small (16 bytes a key for an 8-byte value; whether a
-/// key was matched is kept apart, by the joins that need it).
-struct Matches<W> {
-    first: W,
-    #[allow(clippy::box_collection)] // 8 bytes in the table instead of a `Vec`'s 24
-    rest: Option<Box<Vec<W>>>,
+/// A join's build side: the first value of each key in a [`KeyTable`] (as
+/// many bytes a key as a value takes, for dense integer keys), and the
+/// further values of the keys that have more in a map of their own, empty
+/// for the common build side with one value per key (a reduce's output).
+struct Build<K, W> {
+    first: KeyTable<K, W>,
+    rest: FastMap<K, Vec<W>>,
 }
 
-impl<W> Matches<W> {
+impl<K: Hash + Eq + 'static, W> Build<K, W> {
+    fn new(right: BoxIter<(K, W)>) -> Self {
+        let mut first = KeyTable::default();
+        first.expect(right.size_hint().0);
+        let mut rest: FastMap<K, Vec<W>> = FastMap::default();
+        right.for_each(|(k, w)| match first.get_mut(&k) {
+            Some(_) => rest.entry(k).or_default().push(w),
+            None => first.upsert(k, |_| w),
+        });
+        Build { first, rest }
+    }
+
+    /// The values of `key`, if it has any.
+    #[inline]
+    fn matches(&mut self, key: &K) -> Option<Matches<'_, W>> {
+        let first = &*self.first.get_mut(key)?;
+        let rest = match self.rest.is_empty() {
+            true => &[][..],
+            false => self.rest.get(key).map_or(&[][..], Vec::as_slice),
+        };
+        Some(Matches { first, rest })
+    }
+
+    /// Every key with its values, in the table's order.
+    fn into_values(self) -> impl Iterator<Item = (K, W)>
+    where
+        K: Clone,
+    {
+        let mut rest = self.rest;
+        self.first.into_iter().flat_map(move |(k, w)| {
+            let more = rest.remove(&k).unwrap_or_default();
+            std::iter::once(w).chain(more).map(move |w| (k.clone(), w))
+        })
+    }
+}
+
+/// The values of one key on a join's build side.
+struct Matches<'a, W> {
+    first: &'a W,
+    rest: &'a [W],
+}
+
+impl<W> Matches<'_, W> {
     fn len(&self) -> usize {
-        1 + self.rest.as_ref().map_or(0, |rest| rest.len())
+        1 + self.rest.len()
     }
 
     /// The `i`-th value (`i < len()`).
     fn get(&self, i: usize) -> &W {
         match i.checked_sub(1) {
-            None => &self.first,
-            Some(j) => &self.rest.as_deref().map_or(&[][..], Vec::as_slice)[j],
+            None => self.first,
+            Some(j) => &self.rest[j],
         }
-    }
-
-    fn into_values(self) -> impl Iterator<Item = W> {
-        std::iter::once(self.first).chain(self.rest.into_iter().flat_map(|rest| *rest))
     }
 }
 
@@ -109,7 +147,7 @@ impl<W> Matches<W> {
 /// match; with `keep_left`, unmatched left records with `None`; with
 /// `keep_right`, unmatched right records (after the left side ends).
 pub(crate) struct OuterJoin<K, V, W> {
-    table: KeyTable<K, Matches<W>>,
+    table: Build<K, W>,
     /// With `keep_right`, the keys a left record matched.
     matched: Option<KeyTable<K, ()>>,
     left: BoxIter<(K, V)>,
@@ -127,20 +165,7 @@ impl<K: Hash + Eq + Clone + 'static, V: Clone, W: Clone> OuterJoin<K, V, W> {
         keep_left: bool,
         keep_right: bool,
     ) -> Self {
-        let mut table = KeyTable::default();
-        table.expect(right.size_hint().0);
-        right.for_each(|(k, w)| {
-            table.upsert(k, |m: Option<Matches<W>>| match m {
-                Some(mut m) => {
-                    m.rest.get_or_insert_default().push(w);
-                    m
-                }
-                None => Matches {
-                    first: w,
-                    rest: None,
-                },
-            });
-        });
+        let table = Build::new(right);
         OuterJoin {
             table,
             matched: keep_right.then(KeyTable::default),
@@ -163,7 +188,7 @@ impl<K: Hash + Eq + Clone + 'static, V: Clone, W: Clone> OuterJoin<K, V, W> {
             current,
             ..
         } = self;
-        let mut rows = |mut acc, k: K, v: V, m: &Matches<W>, from: usize| {
+        let mut rows = |mut acc, k: K, v: V, m: Matches<W>, from: usize| {
             // Each match but the last gets copies; the last takes the record.
             for i in from..m.len() - 1 {
                 acc = g(acc, (k.clone(), (v.clone(), m.get(i).clone())));
@@ -173,12 +198,12 @@ impl<K: Hash + Eq + Clone + 'static, V: Clone, W: Clone> OuterJoin<K, V, W> {
         let mut acc = init;
         // The rest of a left record's matches, if `next` stopped among them.
         if let Some((k, v, from)) = current {
-            match table.get_mut(&k) {
+            match table.matches(&k) {
                 Some(m) if from < m.len() => acc = rows(acc, k, v, m, from),
                 _ => {}
             }
         }
-        left.fold(acc, |acc, (k, v)| match table.get_mut(&k) {
+        left.fold(acc, |acc, (k, v)| match table.matches(&k) {
             Some(m) => rows(acc, k, v, m, 0),
             None => acc,
         })
@@ -191,10 +216,16 @@ impl<K: Hash + Eq + Clone + 'static, V: Clone, W: Clone> OuterJoin<K, V, W> {
         }
         let rest = self.unmatched.get_or_insert_with(|| {
             let mut matched = self.matched.take().unwrap_or_default();
-            std::mem::take(&mut self.table)
-                .into_iter()
+            let table = std::mem::replace(
+                &mut self.table,
+                Build {
+                    first: KeyTable::default(),
+                    rest: FastMap::default(),
+                },
+            );
+            table
+                .into_values()
                 .filter(|(k, _)| matched.get_mut(k).is_none())
-                .flat_map(|(k, m)| m.into_values().map(move |w| (k.clone(), w)))
                 .collect::<Vec<_>>()
                 .into_iter()
         });
@@ -208,7 +239,7 @@ impl<K: Hash + Eq + Clone + 'static, V: Clone, W: Clone> Iterator for OuterJoin<
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             if let Some((k, v, i)) = &mut self.current {
-                if let Some(m) = self.table.get_mut(k) {
+                if let Some(m) = self.table.matches(k) {
                     if let Some(matched) = &mut self.matched {
                         matched.upsert(k.clone(), |_| ());
                     }
@@ -231,13 +262,13 @@ impl<K: Hash + Eq + Clone + 'static, V: Clone, W: Clone> Iterator for OuterJoin<
             let Some((k, v)) = self.left.next() else {
                 return self.drain_unmatched();
             };
-            match self.table.get_mut(&k) {
+            match self.table.matches(&k) {
                 // One match (the common case): one lookup, no copies.
-                Some(m) if m.rest.is_none() => {
+                Some(m) if m.rest.is_empty() => {
+                    let w = m.first.clone();
                     if let Some(matched) = &mut self.matched {
                         matched.upsert(k.clone(), |_| ());
                     }
-                    let w = m.first.clone();
                     return Some((k, (Some(v), Some(w))));
                 }
                 Some(_) => self.current = Some((k, v, 0)),
