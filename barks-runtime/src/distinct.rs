@@ -52,13 +52,12 @@ pub(crate) fn distinct<T: Key>(data: &Dataset<T>) -> Dataset<T> {
     let map_side = data.map_partitions_with_index(move |_, it| {
         combine(it.map(|x| (x, ())), Side::Map, unit, |(), ()| ()).map(|(x, ())| x)
     });
-    let reduce_side =
-        move |map_side: &Dataset<T>, partitioner: fn(&T, usize) -> usize, partitions| {
-            let pairs = map_side.map_partitions_with_index(|_, it| it.map(|x| (x, ())));
-            shuffle::hash::shuffle_by(&pairs, partitions, partitioner).map_partitions_with_index(
-                move |_, it| combine(it, Side::Reduce, unit, |(), ()| ()).map(|(x, ())| x),
-            )
-        };
+    let reduce_side = move |map_side: &Dataset<T>, partitioner: Partitioner<T>, partitions| {
+        let pairs = map_side.map_partitions_with_index(|_, it| it.map(|x| (x, ())));
+        shuffle::hash::shuffle_by(&pairs, partitions, partitioner).map_partitions_with_index(
+            move |_, it| combine(it, Side::Reduce, unit, |(), ()| ()).map(|(x, ())| x),
+        )
+    };
     let mut out = reduce_side(
         &map_side,
         |x, n| hash_partition(x, n),

@@ -87,6 +87,15 @@ struct Build<K, W> {
     rest: FastMap<K, Vec<W>>,
 }
 
+impl<K: Hash + Eq + 'static, W> Default for Build<K, W> {
+    fn default() -> Self {
+        Build {
+            first: KeyTable::default(),
+            rest: FastMap::default(),
+        }
+    }
+}
+
 impl<K: Hash + Eq + 'static, W> Build<K, W> {
     fn new(right: BoxIter<(K, W)>) -> Self {
         let mut first = KeyTable::default();
@@ -216,14 +225,7 @@ impl<K: Hash + Eq + Clone + 'static, V: Clone, W: Clone> OuterJoin<K, V, W> {
         }
         let rest = self.unmatched.get_or_insert_with(|| {
             let mut matched = self.matched.take().unwrap_or_default();
-            let table = std::mem::replace(
-                &mut self.table,
-                Build {
-                    first: KeyTable::default(),
-                    rest: FastMap::default(),
-                },
-            );
-            table
+            std::mem::take(&mut self.table)
                 .into_values()
                 .filter(|(k, _)| matched.get_mut(k).is_none())
                 .collect::<Vec<_>>()
