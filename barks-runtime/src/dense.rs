@@ -132,8 +132,9 @@ impl<C> DenseTable<C> {
     }
 
     /// Sets the combiner at `index` (which the table [reaches](Self::reach))
-    /// to `f(Some(current))`, or to `f(None)` if there is none. The slot is
-    /// marked empty while `f` runs, so a panicking `f` drops nothing twice.
+    /// to `f(Some(current))`, or to `f(None)` if there is none. A slot whose
+    /// value needs dropping is marked empty while `f` runs, so a panicking
+    /// `f` drops nothing twice.
     #[inline(always)]
     pub(crate) fn upsert(&mut self, index: u64, f: impl FnOnce(Option<C>) -> C) {
         let slot = index.wrapping_sub(self.base) as usize;

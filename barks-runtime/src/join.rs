@@ -112,9 +112,10 @@ impl<K: Hash + Eq + 'static, W> Build<K, W> {
     #[inline]
     fn matches(&mut self, key: &K) -> Option<Matches<'_, W>> {
         let first = &*self.first.get_mut(key)?;
-        let rest = match self.rest.is_empty() {
-            true => &[][..],
-            false => self.rest.get(key).map_or(&[][..], Vec::as_slice),
+        let rest = if self.rest.is_empty() {
+            &[][..]
+        } else {
+            self.rest.get(key).map_or(&[][..], Vec::as_slice)
         };
         Some(Matches { first, rest })
     }

@@ -4,9 +4,9 @@
 //! A map task does not know how many records each reduce partition will
 //! get. In a `Vec` grown by doubling, every record of a big bucket is
 //! copied about once more, and the process touches twice the bucket's size
-//! in fresh memory, which the kernel zeroes page by page (on the machines
-//! the benchmarks ran on, that zeroing was a sixth of the time of
-//! `pagerank`'s first stages). A bucket grows as a `Vec` only up to
+//! in fresh memory, which the kernel zeroes page by page (a large part of
+//! `pagerank`'s first stages in `perf record` on the benchmark machines).
+//! A bucket grows as a `Vec` only up to
 //! [`CHUNK_BYTES`]; past that it adds chunks of that size, so nothing is
 //! copied again, and the chunks, all of one size, are reused by the
 //! allocator for the next shuffle's buckets once the last reader is done.
