@@ -22,7 +22,8 @@
 
 use crate::data::{Key, Pair};
 use crate::dataset::Dataset;
-use crate::pair::{Side, combine, group_values};
+use crate::group::group_values;
+use crate::pair::{Side, combine};
 use crate::shuffle;
 use crate::shuffle::hash::hash_partition;
 use foldhash::fast::FixedState;

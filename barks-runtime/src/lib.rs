@@ -18,6 +18,7 @@ mod distinct;
 pub mod emit;
 pub mod error;
 pub mod fuse;
+mod group;
 pub mod hash;
 pub mod job;
 mod join;

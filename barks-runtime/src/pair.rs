@@ -14,6 +14,7 @@ use crate::data::{Data, Key, Pair, SameKey, SortKey};
 use crate::dataset::Dataset;
 use crate::distinct;
 use crate::fuse::Input;
+use crate::group::group_values;
 use crate::hash::FastMap;
 use crate::join::{OuterJoin, zip_partitions};
 use crate::key_table::KeyTable;
@@ -80,22 +81,6 @@ pub(crate) fn combine<K: Key, V, C>(
     aggregation
         .into_iter(create.clone(), merge)
         .chain(rest.map(move |(k, v)| (k, create(v))))
-}
-
-/// A partition's records (all of each key's) grouped by key: its values
-/// in one `Vec`, in order.
-pub(crate) fn group_values<K: Key, V>(
-    records: impl Iterator<Item = (K, V)>,
-) -> impl Iterator<Item = (K, Vec<V>)> {
-    combine(
-        records,
-        Side::Reduce,
-        |v| vec![v],
-        |mut vs, v| {
-            vs.push(v);
-            vs
-        },
-    )
 }
 
 /// The map side of a by-key aggregation: combiners of a partition's

@@ -1,0 +1,248 @@
+//! Grouping a partition's records by key, each key's values in one `Vec`
+//! in input order: the reduce side of `group_by_key`, and a distinct's
+//! groups.
+//!
+//! Pushing each value onto its key's `Vec` as it comes grows every `Vec`
+//! by doubling: a few reallocations per key, each copying the values so
+//! far, up to twice the memory the values need, and all of it fresh memory
+//! the kernel has to zero. It was most of the time PageRank spent grouping
+//! its edges. Instead, the records are counted by key first and then moved
+//! into key order (a counting sort), so each group's `Vec` is allocated
+//! once, at its exact size, and filled by one copy.
+//!
+//! Groups come out in the order of a [`KeyTable`]: key order for dense
+//! integer keys, else a fixed hash order; the same every time.
+
+use crate::data::Key;
+use crate::key_table::KeyTable;
+use crate::pair::{Side, combine};
+use std::mem::{ManuallyDrop, MaybeUninit};
+
+/// The most records one counting pass takes: groups and positions are
+/// numbered with `u32`s. Records beyond it are merged into the groups one
+/// by one.
+const MAX_COUNTED: usize = u32::MAX as usize;
+
+/// `records` grouped by key (see the [module docs](self)).
+pub(crate) fn group_values<K: Key, V>(
+    records: impl Iterator<Item = (K, V)>,
+) -> impl Iterator<Item = (K, Vec<V>)> {
+    group_values_counting(records, MAX_COUNTED)
+}
+
+/// [`group_values`], counting at most `limit` records.
+fn group_values_counting<K: Key, V>(
+    mut records: impl Iterator<Item = (K, V)>,
+    limit: usize,
+) -> impl Iterator<Item = (K, Vec<V>)> {
+    let counted = counting_sort(records.by_ref().take(limit));
+    let mut rest = records.peekable();
+    let (all, more) = if rest.peek().is_none() {
+        (Some(counted), None)
+    } else {
+        // Too many to count in one pass: the rest join their groups as
+        // they come, the way a reduce side merges combiners.
+        let groups = counted.chain(rest.map(|(k, v)| (k, vec![v])));
+        let merged = combine(
+            groups,
+            Side::Reduce,
+            |vs| vs,
+            |mut vs, more| {
+                vs.extend(more);
+                vs
+            },
+        );
+        (None, Some(merged))
+    };
+    all.into_iter().flatten().chain(more.into_iter().flatten())
+}
+
+/// Groups `records` (at most [`MAX_COUNTED`]) by counting them by key,
+/// then moving each to its place among its key's.
+fn counting_sort<K: Key, V>(records: impl Iterator<Item = (K, V)>) -> Groups<K, V> {
+    let coming = records.size_hint().0;
+    // Each key's group, numbered as first seen; the records of each group;
+    // and of each record, its value and its group's number.
+    let mut numbers: KeyTable<K, u32> = KeyTable::default();
+    numbers.expect(coming);
+    let mut counts: Vec<u32> = Vec::new();
+    let mut values: Vec<V> = Vec::with_capacity(coming);
+    let mut group_of: Vec<u32> = Vec::with_capacity(coming);
+    // Internal iteration, so that adapters run their own loops.
+    records.for_each(|(k, v)| {
+        let new = counts.len() as u32;
+        let mut number = new;
+        numbers.upsert(k, |known| {
+            number = known.unwrap_or(new);
+            number
+        });
+        if number == new {
+            counts.push(0);
+        }
+        counts[number as usize] += 1;
+        values.push(v);
+        group_of.push(number);
+    });
+    // The groups in the table's order: where each starts, by number.
+    let mut keys = Vec::with_capacity(counts.len());
+    let mut lengths = Vec::with_capacity(counts.len());
+    let mut starts = vec![0u32; counts.len()];
+    let mut at = 0u32;
+    for (k, number) in numbers {
+        keys.push(k);
+        lengths.push(counts[number as usize]);
+        starts[number as usize] = at;
+        at += counts[number as usize];
+    }
+    // The groups' ranges tile the records' places exactly (every key
+    // numbered is in the table once), which makes the moves below a
+    // permutation; the `unsafe` relies on it.
+    assert_eq!(
+        at as usize,
+        values.len(),
+        "every group is in the table once"
+    );
+    // Each record moves to its place: its group's start, after the group's
+    // records before it. (Independent stores, so their cache misses
+    // overlap; swapping records along the permutation's cycles instead
+    // makes each miss wait for the one before.)
+    let mut sorted: Vec<MaybeUninit<V>> = Vec::with_capacity(values.len());
+    sorted.resize_with(values.len(), MaybeUninit::uninit);
+    for (v, number) in values.into_iter().zip(group_of) {
+        let next = &mut starts[number as usize];
+        sorted[*next as usize].write(v);
+        *next += 1;
+    }
+    let mut sorted = ManuallyDrop::new(sorted);
+    // SAFETY: the places written are a permutation of `0..len` (see the
+    // assertion), so every slot was written once; `MaybeUninit<V>` has the
+    // layout of `V`; and the buffer's ownership moves to the new `Vec`.
+    let values = unsafe {
+        Vec::from_raw_parts(
+            sorted.as_mut_ptr().cast::<V>(),
+            sorted.len(),
+            sorted.capacity(),
+        )
+    };
+    Groups {
+        keys: keys.into_iter(),
+        lengths: lengths.into_iter(),
+        values: values.into_iter(),
+    }
+}
+
+/// Counted groups: the keys in order, each group's length, and the values
+/// one group after the other.
+struct Groups<K, V> {
+    keys: std::vec::IntoIter<K>,
+    lengths: std::vec::IntoIter<u32>,
+    values: std::vec::IntoIter<V>,
+}
+
+impl<K, V> Iterator for Groups<K, V> {
+    type Item = (K, Vec<V>);
+
+    fn next(&mut self) -> Option<(K, Vec<V>)> {
+        let (k, n) = (self.keys.next()?, self.lengths.next()? as usize);
+        let mut group = Vec::with_capacity(n);
+        group.extend(self.values.by_ref().take(n));
+        Some((k, group))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.keys.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    /// Each key's values in input order, keys in first-seen order.
+    fn model<K: Key, V: Clone>(records: &[(K, V)]) -> Vec<(K, Vec<V>)> {
+        let mut order = Vec::new();
+        let mut groups: HashMap<K, Vec<V>> = HashMap::new();
+        for (k, v) in records {
+            groups
+                .entry(k.clone())
+                .or_insert_with(|| {
+                    order.push(k.clone());
+                    Vec::new()
+                })
+                .push(v.clone());
+        }
+        order
+            .into_iter()
+            .map(|k| {
+                let vs = groups.remove(&k).unwrap();
+                (k, vs)
+            })
+            .collect()
+    }
+
+    /// The groups of `records`, counting `limit` at a time, in first-seen
+    /// order of their keys (the output's own order is the table's).
+    fn grouped<K: Key, V: Clone>(records: &[(K, V)], limit: usize) -> Vec<(K, Vec<V>)> {
+        let out: Vec<(K, Vec<V>)> = group_values_counting(records.iter().cloned(), limit).collect();
+        let mut out: HashMap<K, Vec<V>> = out.into_iter().collect();
+        model(records)
+            .into_iter()
+            .map(|(k, _)| {
+                let vs = out.remove(&k).expect("every key has a group");
+                (k, vs)
+            })
+            .collect()
+    }
+
+    fn skewed(n: u64) -> Vec<(u64, u64)> {
+        (0..n)
+            .map(|i| (if i % 3 == 0 { 7 } else { i * 31 % 101 }, i))
+            .collect()
+    }
+
+    #[test]
+    fn groups_hold_every_value_of_their_key_in_input_order() {
+        let dense = skewed(5000);
+        assert_eq!(grouped(&dense, MAX_COUNTED), model(&dense));
+        let sparse: Vec<(u64, u64)> = dense.iter().map(|&(k, v)| (k << 40, v)).collect();
+        assert_eq!(grouped(&sparse, MAX_COUNTED), model(&sparse));
+        let strings: Vec<(String, u64)> =
+            dense.iter().map(|&(k, v)| (format!("k{k}"), v)).collect();
+        assert_eq!(grouped(&strings, MAX_COUNTED), model(&strings));
+        assert_eq!(grouped::<u64, u64>(&[], MAX_COUNTED), vec![]);
+    }
+
+    #[test]
+    fn dense_integer_keys_come_out_in_key_order() {
+        let records = skewed(1000);
+        let keys: Vec<u64> = group_values(records.into_iter()).map(|(k, _)| k).collect();
+        assert!(keys.is_sorted());
+    }
+
+    #[test]
+    fn records_beyond_one_count_join_their_groups_in_order() {
+        for limit in [1, 7, 100, 4999] {
+            let records = skewed(5000);
+            assert_eq!(grouped(&records, limit), model(&records), "limit {limit}");
+        }
+    }
+
+    #[test]
+    fn every_value_is_dropped_once() {
+        // Groups taken whole, taken in part, and never read.
+        let value = Arc::new(());
+        let records: Vec<(u32, Arc<()>)> = (0..300).map(|i| (i % 13, value.clone())).collect();
+        let groups: Vec<_> = group_values(records.clone().into_iter()).collect();
+        assert_eq!(groups.iter().map(|(_, vs)| vs.len()).sum::<usize>(), 300);
+        drop(groups);
+        drop(
+            group_values(records.clone().into_iter())
+                .take(3)
+                .collect::<Vec<_>>(),
+        );
+        drop(group_values_counting(records.into_iter(), 50));
+        assert_eq!(Arc::strong_count(&value), 1);
+    }
+}
