@@ -1,6 +1,6 @@
 //! Grouping a partition's records by key, each key's values in one `Vec`
-//! in input order: the reduce side of `group_by_key`, and a distinct's
-//! groups.
+//! in input order: the reduce side of `group_by_key`, each side of a
+//! `cogroup`, and a distinct's groups.
 //!
 //! Pushing each value onto its key's `Vec` as it comes grows every `Vec`
 //! by doubling: a few reallocations per key, each copying the values so

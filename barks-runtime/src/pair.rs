@@ -15,7 +15,6 @@ use crate::dataset::Dataset;
 use crate::distinct;
 use crate::fuse::Input;
 use crate::group::group_values;
-use crate::hash::FastMap;
 use crate::join::{OuterJoin, zip_partitions};
 use crate::key_table::KeyTable;
 use crate::radix::{Aggregation, update};
@@ -307,12 +306,12 @@ impl<T: Data> Dataset<T> {
     {
         let (left, right) = self.co_partition(other);
         zip_partitions(&left, &right, |l, r| {
-            let mut groups: FastMap<T::K, (Vec<T::V>, Vec<W>)> = FastMap::default();
-            for (k, v) in l {
-                groups.entry(k).or_default().0.push(v);
+            let mut groups: KeyTable<T::K, (Vec<T::V>, Vec<W>)> = KeyTable::default();
+            for (k, vs) in group_values(l) {
+                groups.upsert(k, |_| (vs, Vec::new()));
             }
-            for (k, w) in r {
-                groups.entry(k).or_default().1.push(w);
+            for (k, ws) in group_values(r) {
+                groups.upsert(k, |both| (both.map_or_else(Vec::new, |(vs, _)| vs), ws));
             }
             groups.into_iter()
         })
