@@ -132,37 +132,34 @@ impl<C> DenseTable<C> {
     }
 
     /// Sets the combiner at `index` (which the table [reaches](Self::reach))
-    /// to `f(Some(current))`, or to `f(None)` if there is none. A slot whose
-    /// value needs dropping is marked empty while `f` runs, so a panicking
-    /// `f` drops nothing twice.
+    /// to `f(Some(current))`, or to `f(None)` if there is none (see
+    /// [`merge_into`]).
     #[inline(always)]
     pub(crate) fn upsert(&mut self, index: u64, f: impl FnOnce(Option<C>) -> C) {
         let slot = index.wrapping_sub(self.base) as usize;
-        let (word, bit) = (slot / 64, 1u64 << (slot % 64));
-        let (Some(mask), Some(value)) = (self.present.get_mut(word), self.values.get_mut(slot))
+        let (Some(mask), Some(value)) =
+            (self.present.get_mut(slot / 64), self.values.get_mut(slot))
         else {
             unreachable!("upsert at index {index} outside the table; call reach first")
         };
-        if *mask & bit != 0 {
-            // A value that needs dropping is marked gone while `f` owns it
-            // (a value that does not is left marked: its copy in the slot
-            // is as good as gone, and one store fewer is the hot loop's).
-            if std::mem::needs_drop::<C>() {
-                *mask &= !bit;
-            }
-            // SAFETY: the bit was set, so the slot holds a value; it is
-            // moved to `f` and the slot rewritten before the bit is read
-            // again.
-            let old = unsafe { value.assume_init_read() };
-            value.write(f(Some(old)));
-            if std::mem::needs_drop::<C>() {
-                *mask |= bit;
-            }
-        } else {
-            value.write(f(None));
-            *mask |= bit;
+        if merge_into(mask, 1 << (slot % 64), value, f) {
             self.len += 1;
         }
+    }
+
+    /// A [`Cursor`] on the table's slots as they are now.
+    pub(crate) fn cursor(&mut self) -> Cursor<C> {
+        Cursor {
+            base: self.base,
+            slots: self.values.len() as u64,
+            present: self.present.as_mut_ptr(),
+            values: self.values.as_mut_ptr(),
+        }
+    }
+
+    /// Counts `added` keys that a [`Cursor`] put in.
+    pub(crate) fn count_added(&mut self, added: usize) {
+        self.len += added;
     }
 
     /// The combiner at `index`, if there is one.
@@ -265,6 +262,90 @@ impl<C> Drop for DenseTable<C> {
                 }
             }
         }
+    }
+}
+
+/// Sets the combiner in `value`, whose presence is `bit` of `mask`, to
+/// `f(Some(current))`, or to `f(None)` if there is none; whether it was
+/// none. A value that needs dropping is marked empty while `f` runs, so a
+/// panicking `f` drops nothing twice.
+#[inline(always)]
+fn merge_into<C>(
+    mask: &mut u64,
+    bit: u64,
+    value: &mut MaybeUninit<C>,
+    f: impl FnOnce(Option<C>) -> C,
+) -> bool {
+    if *mask & bit == 0 {
+        value.write(f(None));
+        *mask |= bit;
+        return true;
+    }
+    // A value that does not need dropping is left marked: its copy in the
+    // slot is as good as gone, and one store fewer is the hot loop's.
+    if std::mem::needs_drop::<C>() {
+        *mask &= !bit;
+    }
+    // SAFETY: the bit was set, so the slot holds a value; it is moved to
+    // `f` and the slot rewritten before the bit is read again.
+    let old = unsafe { value.assume_init_read() };
+    value.write(f(Some(old)));
+    if std::mem::needs_drop::<C>() {
+        *mask |= bit;
+    }
+    false
+}
+
+/// A [`DenseTable`]'s slots held open for a loop of updates
+/// ([`Aggregation::extend`](crate::radix::Aggregation::extend)): where they
+/// are, copied into the loop's own state, so that an update loads none of
+/// them again through the aggregation that holds the table, and checks
+/// nothing but the slot's range (ARCHITECTURE.md, "Dense updates go
+/// through a cursor").
+///
+/// It borrows nothing, so the loop can also use the table by its safe
+/// methods when an update falls outside the slots (the table grows, or
+/// turns into a hash table); [`upsert`](Self::upsert) is `unsafe` instead,
+/// and a cursor is made again after every such use.
+pub(crate) struct Cursor<C> {
+    base: u64,
+    slots: u64,
+    present: *mut u64,
+    values: *mut MaybeUninit<C>,
+}
+
+impl<C> Cursor<C> {
+    /// Whether `index` has a slot.
+    #[inline(always)]
+    pub(crate) fn covers(&self, index: u64) -> bool {
+        index.wrapping_sub(self.base) < self.slots
+    }
+
+    /// As [`DenseTable::upsert`] at an index the cursor
+    /// [covers](Self::covers); whether the key is new (the table counts it
+    /// when told, with [`DenseTable::count_added`]).
+    ///
+    /// # Safety
+    ///
+    /// The table the cursor was made from is alive and has not been used
+    /// or moved since.
+    #[inline(always)]
+    pub(crate) unsafe fn upsert(&mut self, index: u64, f: impl FnOnce(Option<C>) -> C) -> bool {
+        let slot = index.wrapping_sub(self.base);
+        debug_assert!(
+            slot < self.slots,
+            "upsert at index {index} outside the cursor"
+        );
+        let slot = slot as usize;
+        // SAFETY: `slot` is within the table's slots, and its arrays are
+        // where they were when the cursor was made (the caller's promise).
+        let (mask, value) = unsafe {
+            (
+                &mut *self.present.add(slot / 64),
+                &mut *self.values.add(slot),
+            )
+        };
+        merge_into(mask, 1 << (slot % 64), value, f)
     }
 }
 

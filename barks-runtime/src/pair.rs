@@ -71,8 +71,7 @@ pub(crate) fn combine<K: Key, V, C>(
             Some(records)
         }
         _ => {
-            // The rest in one `fold`: a `BoxIter` runs it a whole chunk at a time.
-            records.fold((), |(), record| aggregation.add(record, &create, &merge));
+            aggregation.extend(records, &create, &merge);
             None
         }
     };

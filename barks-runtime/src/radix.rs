@@ -24,6 +24,7 @@
 //! The output order is deterministic (part by part, each in its table's
 //! order), so a recomputed partition comes out the same.
 
+use crate::dense::{Cursor, index_of, is_integer};
 use crate::hash::{FastMap, upsert};
 use crate::key_table::{Entries, KeyTable};
 use foldhash::fast::FixedState;
@@ -116,6 +117,69 @@ impl<K: Hash + Eq + 'static, V, C> Aggregation<K, V, C> {
                 }
             }
             Aggregation::Parts(parts) => parts.push(k, v),
+        }
+    }
+
+    /// Adds every record of `records`, as [`add`](Self::add) does. Records
+    /// whose key a direct-address table has a slot for go in through a
+    /// [`Cursor`], without the checks of `add` (which table, whether to
+    /// split) or reloading the table's fields for every record.
+    pub(crate) fn extend(
+        &mut self,
+        records: impl Iterator<Item = (K, V)>,
+        create: impl Fn(V) -> C,
+        merge: impl Fn(C, V) -> C,
+    ) {
+        if !is_integer::<K>() {
+            // One `fold`: a `BoxIter` runs it a whole chunk at a time.
+            return records.fold((), |(), record| self.add(record, &create, &merge));
+        }
+        // Every use of the aggregation goes through `this`, so that the
+        // cursor's pointers, made from it, stay valid until it is used
+        // again (a closure borrowing `self` would invalidate them).
+        let this: *mut Self = self;
+        // SAFETY (every `&mut *this` below): `this` is `self`, not used
+        // otherwise until the fold is done.
+        let mut cursor = unsafe { &mut *this }.cursor();
+        let added = records.fold(0, |added, (k, v)| {
+            if let Some(cursor) = &mut cursor
+                && let Some(index) = index_of(&k)
+                && cursor.covers(index)
+            {
+                // SAFETY: the cursor is made again after every use of the
+                // aggregation (below).
+                let new = unsafe { cursor.upsert(index, update(v, &create, &merge)) };
+                return added + usize::from(new);
+            }
+            // The table has to grow or turn into a hash table, or is one.
+            let aggregation = unsafe { &mut *this };
+            aggregation.count_added(added);
+            aggregation.add((k, v), &create, &merge);
+            cursor = aggregation.cursor();
+            0
+        });
+        self.count_added(added);
+    }
+
+    /// A cursor on the table's slots, if it is a direct-address one.
+    fn cursor(&mut self) -> Option<Cursor<C>> {
+        match self {
+            Aggregation::Table {
+                table: KeyTable::Dense(table, _),
+                ..
+            } => Some(table.cursor()),
+            _ => None,
+        }
+    }
+
+    /// Counts `added` keys that a cursor put in a direct-address table.
+    fn count_added(&mut self, added: usize) {
+        if let Aggregation::Table {
+            table: KeyTable::Dense(table, _),
+            ..
+        } = self
+        {
+            table.count_added(added);
         }
     }
 
@@ -335,6 +399,60 @@ mod tests {
             assert!(!split);
             assert_eq!(out, model(&records));
         }
+    }
+
+    #[test]
+    fn extend_adds_as_add_does_while_the_table_grows_and_spreads() {
+        // Dense keys, then keys below them (the table grows), then keys far
+        // apart (it turns into a hash table), then dense keys again.
+        let records: Vec<(u64, u32)> = (0..3000u32)
+            .map(|i| (u64::from(i % 500) + 1000, i))
+            .chain((0..3000).map(|i| (u64::from(i % 700), i)))
+            .chain((0..2000).map(|i| (u64::from(i) << 40, i)))
+            .chain((0..3000).map(|i| (u64::from(i % 900), i)))
+            .collect();
+        let create = |v| vec![v];
+        let merge = |mut c: Vec<u32>, v| {
+            c.push(v);
+            c
+        };
+        for end in [3000, 6000, records.len()] {
+            let mut aggregation = Aggregation::new(KeyTable::default(), 0, 0);
+            aggregation.extend(records[..end].iter().copied(), create, merge);
+            let entries = aggregation.into_iter(create, merge);
+            // The table counted the keys the cursor put in.
+            let counted = entries.size_hint();
+            let mut out: Vec<_> = entries.collect();
+            assert_eq!(counted, (out.len(), Some(out.len())), "first {end} records");
+            out.sort();
+            assert_eq!(out, model(&records[..end]), "first {end} records");
+        }
+    }
+
+    #[test]
+    fn extend_drops_every_combiner_once() {
+        let value = std::sync::Arc::new(());
+        let records = (0..5000u32).map(|i| (i % 777, value.clone()));
+        let mut aggregation = Aggregation::new(KeyTable::default(), 0, 0);
+        aggregation.extend(
+            records,
+            |v| vec![v],
+            |mut c, v| {
+                c.push(v);
+                c
+            },
+        );
+        let held: usize = aggregation
+            .into_iter(
+                |v| vec![v],
+                |mut c, v| {
+                    c.push(v);
+                    c
+                },
+            )
+            .map(|(_, c)| c.len())
+            .sum();
+        assert_eq!((held, std::sync::Arc::strong_count(&value)), (5000, 1));
     }
 
     #[test]
