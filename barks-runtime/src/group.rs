@@ -15,9 +15,12 @@
 
 use crate::data::Key;
 use crate::key_table::KeyTable;
-use crate::pair::{Side, combine};
+use crate::radix::{Aggregation, outgrows_cache};
 use std::mem::{ManuallyDrop, MaybeUninit};
 
+/// How many new groups counting makes between two checks of its table's
+/// size.
+const CHECK_EVERY: usize = 1024;
 /// The most records one counting pass takes: groups and positions are
 /// numbered with `u32`s. Records beyond it are merged into the groups one
 /// by one.
@@ -35,32 +38,47 @@ fn group_values_counting<K: Key, V>(
     mut records: impl Iterator<Item = (K, V)>,
     limit: usize,
 ) -> impl Iterator<Item = (K, Vec<V>)> {
-    let counted = counting_sort(records.by_ref().take(limit));
+    let (counted, records_counted) = counting_sort(&mut records, limit);
     let mut rest = records.peekable();
     let (all, more) = if rest.peek().is_none() {
         (Some(counted), None)
     } else {
-        // Too many to count in one pass: the rest join their groups as
-        // they come, the way a reduce side merges combiners.
-        let groups = counted.chain(rest.map(|(k, v)| (k, vec![v])));
-        let merged = combine(
-            groups,
-            Side::Reduce,
-            |vs| vs,
-            |mut vs, more| {
-                vs.extend(more);
-                vs
-            },
-        );
-        (None, Some(merged))
+        // Counting stopped: the groups so far go into an aggregation, and
+        // the rest join them as they come (split into cache-sized parts
+        // if there are many keys, see `radix.rs`).
+        let mut table = KeyTable::default();
+        for (k, vs) in counted {
+            table.upsert(k, |_| vs);
+        }
+        let mut aggregation = Aggregation::new(table, records_counted, rest.size_hint().0);
+        aggregation.extend(rest, one, push);
+        (None, Some(aggregation.into_iter(one, push)))
     };
     all.into_iter().flatten().chain(more.into_iter().flatten())
 }
 
-/// Groups `records` (at most [`MAX_COUNTED`]) by counting them by key,
-/// then moving each to its place among its key's.
-fn counting_sort<K: Key, V>(records: impl Iterator<Item = (K, V)>) -> Groups<K, V> {
-    let coming = records.size_hint().0;
+/// A group of one value.
+fn one<V>(v: V) -> Vec<V> {
+    vec![v]
+}
+
+/// `group` with `v` appended.
+fn push<V>(mut group: Vec<V>, v: V) -> Vec<V> {
+    group.push(v);
+    group
+}
+
+/// Groups records of `records` by counting them by key, then moving each
+/// to its place among its key's; the groups, and how many records they
+/// hold. Stops after `limit` records (at most
+/// [`MAX_COUNTED`]), or when the keys are hashed, mostly new and more than
+/// a cache holds: every record would then miss the cache in the table of
+/// group numbers, where an aggregation split into parts does not.
+fn counting_sort<K: Key, V>(
+    records: &mut impl Iterator<Item = (K, V)>,
+    limit: usize,
+) -> (Groups<K, V>, usize) {
+    let coming = records.size_hint().0.min(limit);
     // Each key's group, numbered as first seen; the records of each group;
     // and of each record, its value and its group's number.
     let mut numbers: KeyTable<K, u32> = KeyTable::default();
@@ -68,8 +86,11 @@ fn counting_sort<K: Key, V>(records: impl Iterator<Item = (K, V)>) -> Groups<K, 
     let mut counts: Vec<u32> = Vec::new();
     let mut values: Vec<V> = Vec::with_capacity(coming);
     let mut group_of: Vec<u32> = Vec::with_capacity(coming);
-    // Internal iteration, so that adapters run their own loops.
-    records.for_each(|(k, v)| {
+    let mut stop = false;
+    while !stop && values.len() < limit {
+        let Some((k, v)) = records.next() else {
+            break;
+        };
         let new = counts.len() as u32;
         let mut number = new;
         numbers.upsert(k, |known| {
@@ -78,11 +99,14 @@ fn counting_sort<K: Key, V>(records: impl Iterator<Item = (K, V)>) -> Groups<K, 
         });
         if number == new {
             counts.push(0);
+            stop = counts.len().is_multiple_of(CHECK_EVERY)
+                && numbers.is_hash()
+                && outgrows_cache::<K, u32>(counts.len(), values.len() + 1);
         }
         counts[number as usize] += 1;
         values.push(v);
         group_of.push(number);
-    });
+    }
     // The groups in the table's order: where each starts, by number.
     let mut keys = Vec::with_capacity(counts.len());
     let mut lengths = Vec::with_capacity(counts.len());
@@ -124,11 +148,13 @@ fn counting_sort<K: Key, V>(records: impl Iterator<Item = (K, V)>) -> Groups<K, 
             sorted.capacity(),
         )
     };
-    Groups {
+    let counted = values.len();
+    let groups = Groups {
         keys: keys.into_iter(),
         lengths: lengths.into_iter(),
         values: values.into_iter(),
-    }
+    };
+    (groups, counted)
 }
 
 /// Counted groups: the keys in order, each group's length, and the values
@@ -227,6 +253,18 @@ mod tests {
             let records = skewed(5000);
             assert_eq!(grouped(&records, limit), model(&records), "limit {limit}");
         }
+    }
+
+    #[test]
+    fn many_new_hashed_keys_stop_counting_and_are_merged_in_parts() {
+        // Keys far apart (a hash table), mostly new, more than a cache
+        // holds: counting stops part-way and an aggregation takes the rest.
+        let records: Vec<(u64, u64)> = (0..300_000u64)
+            .map(|i| ((i * 7_919 % 200_000) << 40, i))
+            .collect();
+        let (_, counted) = counting_sort(&mut records.iter().cloned(), MAX_COUNTED);
+        assert!(counted < records.len(), "counted {counted}");
+        assert_eq!(grouped(&records, MAX_COUNTED), model(&records));
     }
 
     #[test]

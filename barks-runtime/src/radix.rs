@@ -47,6 +47,13 @@ fn entry_bytes<K, C>() -> usize {
     (std::mem::size_of::<(K, C)>() + 1) * 8 / 7
 }
 
+/// Whether a hash table of `keys` keys (`(K, C)` entries) after `records`
+/// records takes more than [`CACHE_BYTES`] while most records brought a
+/// new key: every further insert would then miss the cache too.
+pub(crate) fn outgrows_cache<K, C>(keys: usize, records: usize) -> bool {
+    keys * entry_bytes::<K, C>() > CACHE_BYTES && keys * RECORDS_PER_KEY >= records
+}
+
 /// How a record's value `v` updates its key's combiner: merged into the
 /// current one (`merge`), or starting one (`create`).
 #[inline]
@@ -110,9 +117,7 @@ impl<K: Hash + Eq + 'static, V, C> Aggregation<K, V, C> {
                     return;
                 }
                 *records = (*records + 1).max(table.len());
-                if table.len() * entry_bytes::<K, C>() > CACHE_BYTES
-                    && table.len() * RECORDS_PER_KEY >= *records
-                {
+                if outgrows_cache::<K, C>(table.len(), *records) {
                     self.split();
                 }
             }
