@@ -10,6 +10,11 @@
 //! into key order (a counting sort), so each group's `Vec` is allocated
 //! once, at its exact size, and filled by one copy.
 //!
+//! Counting keeps a table of group numbers. When keys are hashed, mostly
+//! new and more than a cache holds, every record would miss the cache in
+//! it, so counting stops there and the rest go the way of an aggregation
+//! split into cache-sized parts ([`Aggregation`]), as they did before.
+//!
 //! Groups come out in the order of a [`KeyTable`]: key order for dense
 //! integer keys, else a fixed hash order; the same every time.
 
