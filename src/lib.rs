@@ -69,9 +69,10 @@ pub mod prelude {
 /// What the macros expand to. Not a stable API.
 #[doc(hidden)]
 pub mod __private {
-    pub use barks_runtime::data::{ArgCodec, arg_codec};
-    pub use barks_runtime::fuse;
-    pub use barks_runtime::job::{ArgDecoder, ArgEncoder, JOBS, JobDef, build_plan, check_output};
+    pub use barks_runtime::job::{
+        ArgCodec, ArgDecoder, ArgEncoder, JOBS, JobDef, arg_codec, build_plan, check_output,
+    };
+    pub use barks_runtime::ops::fuse;
     pub use barks_runtime::plan::Plan;
     pub use linkme;
 

@@ -15,7 +15,8 @@
 //! wrote and leaves no output that looks complete: readers that honour the
 //! marker never see a partial result.
 
-use crate::storage::{ObjectWrite, Storage, join, storage_for};
+use crate::backend::storage_for;
+use crate::storage::{ObjectWrite, Storage, join};
 use barks_runtime::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;

@@ -9,6 +9,7 @@
     feature = "mssql"
 ))]
 mod async_rt;
+pub mod backend;
 mod bad_records;
 mod commit;
 pub mod compress;

@@ -3,9 +3,10 @@
 //! ranges (whole files when compressed, or when records may span lines),
 //! and open one range as a stream of decompressed bytes.
 
+use crate::backend::storage_for;
 use crate::compress::Compression;
 use crate::split::{MAX_SPLIT, Split, SplitLines, lines_before, plan_splits};
-use crate::storage::{Storage, storage_for};
+use crate::storage::Storage;
 use barks_runtime::{ErrorSink, Result, default_parallelism};
 use std::io::Read;
 use std::sync::Arc;

@@ -1,5 +1,5 @@
 //! Text files as a dataset of lines, local or on S3 (anything
-//! [`storage_for`](crate::storage::storage_for) serves). Files are cut into
+//! [`storage_for`](crate::backend::storage_for) serves). Files are cut into
 //! byte ranges; a line belongs to the range holding its first byte, so
 //! ranges can be read independently and together yield every line exactly
 //! once. Compressed files (`.gz`, `.zst`) are read whole, one per partition.

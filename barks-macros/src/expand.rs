@@ -36,7 +36,7 @@ fn source_call(name: &syn::Ident, args: &[Expr]) -> TokenStream {
 }
 
 /// The record-wise operators a run of which fuses into one node (see
-/// `barks_runtime::fuse`): the function that applies each step to an
+/// `barks_runtime::ops::fuse`): the function that applies each step to an
 /// iterator, and whether it keeps the key partitioning.
 const FUSABLE: &[(&str, &str, bool)] = &[
     ("map", "map_iter", false),

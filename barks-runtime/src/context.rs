@@ -2,14 +2,14 @@
 //! `quic://HOST:PORT`), chosen in code, with a `--master` flag or with
 //! `BARKS_MASTER`.
 
-use crate::action::Output;
-use crate::build;
 use crate::cluster::net::{NetConfig, Secret};
 use crate::cluster::{Cluster, LocalWorkers, build_fingerprint, keep_constructor};
 use crate::error::{Error, Result};
+use crate::exec::local;
 use crate::job::Job;
-use crate::local;
+use crate::ops::action::Output;
 use crate::plan::Plan;
+use crate::plan::scope;
 use std::any::Any;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
@@ -201,7 +201,7 @@ impl Context {
     /// Builds a pipeline from a closure and runs it, without registering a job:
     /// handy in tests and in local mode (a cluster cannot rebuild a closure).
     pub fn run<R: 'static>(&self, pipeline: impl FnOnce() -> Output<R>) -> Result<R> {
-        let output = build::in_scope(self.default_parallelism(), pipeline);
+        let output = scope::in_scope(self.default_parallelism(), pipeline);
         let plan = Plan::new(
             output.action,
             "<closure>".into(),
@@ -218,16 +218,11 @@ impl Context {
                 local::run(plan, *threads, self.max_task_attempts)?
             }
             (_, None) => {
-                return Err(Error::Plan(
-                    "internal error: a cluster master without a cluster".into(),
-                ));
+                return Err(Error::Internal("a cluster master without a cluster".into()));
             }
         };
         result.downcast::<R>().map(|r| *r).map_err(|_| {
-            Error::Plan(format!(
-                "internal error: job `{}` produced an unexpected type",
-                plan.job()
-            ))
+            Error::Internal(format!("job `{}` produced an unexpected type", plan.job()))
         })
     }
 }
@@ -288,4 +283,18 @@ fn secret_flags() -> (Option<String>, Option<String>) {
         }
     }
     (secret, file)
+}
+
+/// Running a job where its caller says, or where the environment says.
+impl<R: 'static> Job<R> {
+    /// Runs the job on the master named by `--master`, `BARKS_MASTER` or
+    /// the default `local[*]`.
+    pub fn run(self) -> Result<R> {
+        Context::from_env()?.run_job(self)
+    }
+
+    /// Runs the job on the master `master` (e.g. `"local[4]"`).
+    pub fn run_on(self, master: &str) -> Result<R> {
+        Context::new(master)?.run_job(self)
+    }
 }

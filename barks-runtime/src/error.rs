@@ -8,7 +8,18 @@ use std::path::PathBuf;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong while building or running a job.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` prints the same sentence as `Display` (as `anyhow` does), so a
+/// `fn main() -> barks::Result<()>` that fails prints
+/// `Error: job `…` failed: stage 0, partition 0 failed after 4 attempt(s): …`,
+/// not a struct:
+///
+/// ```
+/// let err = barks_runtime::Error::io("nonexist.csv", "no such file or directory");
+/// assert_eq!(format!("{err:?}"), "nonexist.csv: no such file or directory");
+/// assert_eq!(format!("{err:?}"), err.to_string());
+/// ```
+#[derive(Clone, PartialEq, Eq)]
 pub enum Error {
     /// A task failed (returned an error or panicked) and used up its attempts.
     Task {
@@ -28,8 +39,20 @@ pub enum Error {
     UnknownJob { id: String },
     /// The master URL could not be understood.
     Master { given: String, message: String },
-    /// A problem with the plan itself (e.g. an output directory that exists).
+    /// The job failed on the driver, outside any task: user code that runs
+    /// there (merging partition results, finishing a stage) panicked.
+    Job { job: String, message: String },
+    /// A problem with the plan itself or its options (an output directory
+    /// that exists, an unknown persisted dataset, an option out of range).
     Plan(String),
+    /// A value could not be encoded, or bytes could not be decoded into
+    /// one; `what` names the value (a shuffle block, a partition result).
+    Codec { what: String, message: String },
+    /// Something barks needs from the system could not be started (a
+    /// thread, an async runtime); `what` names it.
+    Start { what: String, message: String },
+    /// A bug in barks: a state it should never reach. `message` says which.
+    Internal(String),
     /// Cluster transport or security: a peer refused, unreachable, closed or
     /// sending bad frames. `message` names the peer's address; `peer` is it.
     Net {
@@ -52,6 +75,14 @@ impl Error {
         Error::Io {
             path: path.into(),
             message: err.to_string(),
+        }
+    }
+
+    /// A value named `what` could not be encoded or decoded.
+    pub fn codec(what: impl Into<String>, message: impl fmt::Display) -> Self {
+        Error::Codec {
+            what: what.into(),
+            message: message.to_string(),
         }
     }
 }
@@ -77,7 +108,14 @@ impl fmt::Display for Error {
                 "no job with id `{id}` is linked into this binary; name the crate that defines it (`use my_jobs as _;`)"
             ),
             Error::Master { given, message } => write!(f, "master `{given}`: {message}"),
+            Error::Job { job, message } => write!(f, "job `{job}` failed: {message}"),
             Error::Plan(message) => write!(f, "{message}"),
+            Error::Codec { what, message } => write!(f, "{what}: {message}"),
+            Error::Start { what, message } => write!(f, "cannot start {what}: {message}"),
+            Error::Internal(message) => write!(
+                f,
+                "internal error in barks: {message} (this is a bug; please report it)"
+            ),
             Error::Net { message, .. } => write!(f, "{message}"),
             Error::FetchFailed {
                 shuffle,
@@ -88,6 +126,12 @@ impl fmt::Display for Error {
                 "cannot fetch map output {map} of shuffle {shuffle}: {message}"
             ),
         }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 

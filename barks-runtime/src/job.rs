@@ -1,12 +1,11 @@
 //! Registered jobs. `#[barks::job]` puts a [`JobDef`] into [`JOBS`] at link
 //! time; any binary that links the defining crate can run the job by id.
 
-use crate::action::{JobOutput, Output};
-use crate::build;
-use crate::context::Context;
 use crate::data::JobArg;
 use crate::error::{Error, Result};
+use crate::ops::action::{JobOutput, Output};
 use crate::plan::Plan;
+use crate::plan::scope;
 use std::marker::PhantomData;
 
 /// A job as the registry knows it.
@@ -118,7 +117,7 @@ pub fn build_plan<R, O: JobOutput<R>>(
     default_parallelism: usize,
     pipeline: impl FnOnce(&[u8]) -> Result<O>,
 ) -> Result<Plan> {
-    build::in_scope(default_parallelism, || {
+    scope::in_scope(default_parallelism, || {
         let output: Output<R> = pipeline(args)?.into_output();
         Ok(Plan::new(
             output.action,
@@ -147,15 +146,28 @@ impl<R: 'static> Job<R> {
         let args = self.args.as_ref().map_err(Clone::clone)?;
         (self.def.build)(args, default_parallelism)
     }
+}
 
-    /// Runs the job on the master named by `--master`, `BARKS_MASTER` or
-    /// the default `local[*]`.
-    pub fn run(self) -> Result<R> {
-        Context::from_env()?.run_job(self)
+/// How a job encodes (on the driver) and decodes (on workers) one argument
+/// type. `#[barks::job]` builds these once per job, in a `const`, so a type
+/// that is not a [`JobArg`] is reported once, at the argument's type.
+#[doc(hidden)]
+pub struct ArgCodec<A> {
+    pub encode: fn(&mut ArgEncoder, &A),
+    pub decode: fn(&mut ArgDecoder<'_>) -> Result<A>,
+}
+
+/// The codec of `A`; requires `A: JobArg`.
+#[doc(hidden)]
+pub const fn arg_codec<A: JobArg>() -> ArgCodec<A> {
+    fn encode<A: JobArg>(args: &mut ArgEncoder, value: &A) {
+        args.arg(value)
     }
-
-    /// Runs the job on the master `master` (e.g. `"local[4]"`).
-    pub fn run_on(self, master: &str) -> Result<R> {
-        Context::new(master)?.run_job(self)
+    fn decode<A: JobArg>(args: &mut ArgDecoder<'_>) -> Result<A> {
+        args.arg()
+    }
+    ArgCodec {
+        encode: encode::<A>,
+        decode: decode::<A>,
     }
 }

@@ -4,8 +4,8 @@
 //! command against a model of the cluster (which outputs exist, which tasks
 //! run, which failures must end the job).
 
-use barks_runtime::plan::{StageDesc, StageKind};
-use barks_runtime::scheduler::{Command, Event, Scheduler, TaskId};
+use barks_runtime::dag::{Command, Event, Scheduler, TaskId};
+use barks_runtime::dag::{StageDesc, StageKind};
 use proptest::prelude::*;
 use std::collections::HashMap;
 

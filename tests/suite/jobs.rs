@@ -86,8 +86,8 @@ fn a_loop_inside_a_job_runs_every_iteration() {
 
 #[test]
 fn a_plan_serializes_to_ids_and_data_and_rebuilds_from_the_registry() {
+    use barks::runtime::dag::{PlanDesc, StageKind};
     use barks::runtime::find_job;
-    use barks::runtime::plan::{PlanDesc, StageKind};
 
     let job = ranks(vec![(1, 2), (2, 1)], 2);
     let plan = job.plan(3).unwrap();

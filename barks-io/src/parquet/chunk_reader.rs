@@ -87,7 +87,7 @@ impl Read for Rest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::storage_for;
+    use crate::backend::storage_for;
 
     #[test]
     fn get_read_continues_past_the_read_ahead() {

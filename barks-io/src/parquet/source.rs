@@ -10,8 +10,9 @@ use super::decode::TypedRows;
 use super::from_arrow::{ArrowRows, FromArrow};
 use super::options::ParquetOptions;
 use super::schema;
+use crate::backend::storage_for;
 use crate::split::{Split, plan_splits};
-use crate::storage::{Storage, storage_for};
+use crate::storage::Storage;
 use arrow_array::RecordBatch;
 use arrow_schema::{FieldRef, Schema};
 use barks_runtime::{

@@ -17,7 +17,6 @@ pub use local::LocalStorage;
 use barks_runtime::Result;
 use std::io::{Read, Write};
 use std::ops::Range;
-use std::sync::Arc;
 
 /// One file found by [`Storage::list`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,28 +79,6 @@ pub trait Storage: Send + Sync + 'static {
         let _ = dir;
         Ok(())
     }
-}
-
-/// The storage that serves `path`: S3 for `s3://` URLs (with the `s3`
-/// feature), the local filesystem otherwise.
-pub fn storage_for(path: &str) -> Result<Arc<dyn Storage>> {
-    if path.starts_with("s3://") || path.starts_with("s3a://") {
-        return s3_storage(path);
-    }
-    Ok(Arc::new(LocalStorage))
-}
-
-#[cfg(not(feature = "s3"))]
-fn s3_storage(path: &str) -> Result<Arc<dyn Storage>> {
-    Err(barks_runtime::Error::io(
-        path,
-        "S3 support is not compiled in; enable barks-io's `s3` feature",
-    ))
-}
-
-#[cfg(feature = "s3")]
-fn s3_storage(path: &str) -> Result<Arc<dyn Storage>> {
-    crate::s3::storage_for_url(path)
 }
 
 /// Joins a directory path and a file name, for local paths and URLs alike.

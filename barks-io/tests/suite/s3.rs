@@ -640,7 +640,7 @@ fn malformed_urls_are_errors() {
 #[ignore = "run by missing_credentials_are_named in a child process"]
 fn list_without_credentials() {
     let url = "s3://barks-any-bucket/x.txt";
-    let storage = barks_io::storage::storage_for(url).unwrap();
+    let storage = barks_io::backend::storage_for(url).unwrap();
     println!("ERROR: {}", storage.list(url).unwrap_err());
 }
 

@@ -11,11 +11,11 @@
 //! already in memory stay there (a reducer may be reading them) until their
 //! run ends.
 
-use super::spill::SpillFile;
-use super::spill_dir::SpillDir;
-use super::spill_options::SpillOptions;
+use super::spill::dir::SpillDir;
+use super::spill::file::SpillFile;
+use super::spill::options::SpillOptions;
 use crate::error::{Error, Result};
-use crate::node::{Shared, ShuffleDep};
+use crate::plan::node::{Shared, ShuffleDep};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
@@ -198,9 +198,8 @@ impl Drop for RemoveSpills {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::spill::tests::Scratch;
-    use crate::dataset::Dataset;
-    use crate::node::{Dep, ShuffleOutputs, ShuffleSource, TaskContext};
+    use crate::cluster::spill::file::tests::Scratch;
+    use crate::plan::node::{Dep, Node, ShuffleOutputs, ShuffleSource, TaskContext};
     use std::path::PathBuf;
 
     /// Map tasks here read no shuffle.
@@ -213,8 +212,8 @@ mod tests {
     }
 
     /// The map side of the shuffle that `reduced` reads.
-    fn dep_of<T>(reduced: &Dataset<T>) -> Arc<dyn ShuffleDep> {
-        match reduced.node.deps().pop() {
+    fn dep_of<T>(reduced: &Arc<dyn Node<T>>) -> Arc<dyn ShuffleDep> {
+        match reduced.deps().pop() {
             Some(Dep::Shuffle(dep)) => dep,
             _ => panic!("not the reduce side of a shuffle"),
         }
@@ -244,12 +243,14 @@ mod tests {
     /// A hash shuffle and a sort shuffle of `records()`, each with its map
     /// outputs and encoded finalized summary.
     fn shuffles() -> Vec<Shuffled> {
-        let deps = crate::build::in_scope(MAPS, || {
-            let src = crate::source::parallelize(records(), Some(MAPS));
-            let hashed = crate::shuffle::hash::shuffle_by(&src, REDUCES, |k: &String, n| {
-                crate::hash_partition(k, n)
-            });
-            let sorted = crate::shuffle::sort::sort_by_key(&src, false, REDUCES);
+        let deps = crate::plan::scope::in_scope(MAPS, || {
+            let src = crate::ops::source::parallelize(records(), Some(MAPS));
+            let hashed = crate::shuffle::hash_partitioned::shuffle_by(
+                src.node.clone(),
+                REDUCES,
+                |k: &String, n| crate::hash_partition(k, n),
+            );
+            let sorted = crate::shuffle::range_partitioned::sort_by_key(src.node, false, REDUCES);
             vec![dep_of(&hashed), dep_of(&sorted)]
         });
         deps.into_iter()

@@ -5,7 +5,7 @@
 //! its own worker without any code in its `main`.
 
 use super::net::Secret;
-use super::spill_options::SpillOptions;
+use super::spill::options::SpillOptions;
 use super::worker::{WorkerOptions, run_worker, run_worker_with};
 use crate::error::{Error, Result};
 use std::net::{SocketAddr, ToSocketAddrs};

@@ -9,8 +9,8 @@ use super::blocks::BlockStore;
 use super::net::{FrameReceiver, FrameSender, Listener, NetConfig, Peer, Role, connect};
 use super::protocol::{CHUNK, FetchReply, FetchRequest, ShuffleInput};
 use crate::error::{Error, Result};
-use crate::node::{Shared, ShuffleOutputs, ShuffleSource};
 use crate::plan::Plan;
+use crate::plan::node::{Shared, ShuffleOutputs, ShuffleSource};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -144,12 +144,12 @@ impl ShuffleSource for RemoteShuffles {
             .iter()
             .find(|i| i.shuffle == shuffle)
             .ok_or_else(|| {
-                Error::Plan(format!("the task was given no input for shuffle {shuffle}"))
+                Error::Internal(format!("the task was given no input for shuffle {shuffle}"))
             })?;
         let (_, dep) = self
             .plan
             .shuffle_stage(shuffle)
-            .ok_or_else(|| Error::Plan(format!("the plan has no shuffle {shuffle}")))?;
+            .ok_or_else(|| Error::Internal(format!("the plan has no shuffle {shuffle}")))?;
         let summary = dep.decode_summary(&input.summary)?;
         // One shared placeholder for the map outputs this reducer does not read.
         let unread: Shared = Arc::new(());
@@ -234,7 +234,11 @@ async fn serve_fetch(mut out: FrameSender, mut back: FrameReceiver, store: Arc<B
         )
     })
     .await
-    .unwrap_or_else(|e| Err(Error::Plan(format!("encoding a block failed: {e}"))));
+    .unwrap_or_else(|e| {
+        Err(Error::Internal(format!(
+            "the task encoding a block failed: {e}"
+        )))
+    });
     send_reply(&mut out, encoded).await;
 }
 

@@ -85,7 +85,7 @@ mod tests {
     use crate::cluster::net::Role;
     use crate::cluster::net::handshake_samples;
     use crate::cluster::protocol::{Launch, ShuffleInput, WireTask};
-    use crate::plan::{PlanDesc, StageDesc, StageKind};
+    use crate::dag::{PlanDesc, StageDesc, StageKind};
 
     /// One encoded message of every kind, with the name it decodes as.
     fn samples() -> Vec<(&'static str, Vec<u8>)> {

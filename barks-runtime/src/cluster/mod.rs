@@ -11,8 +11,6 @@ mod logging;
 pub mod net;
 mod protocol;
 mod spill;
-mod spill_dir;
-mod spill_options;
 mod worker;
 
 pub(crate) use driver::Cluster;
@@ -21,5 +19,5 @@ pub use entry::worker_main;
 pub use fingerprint::build_fingerprint;
 pub use fuzzing::fuzz_decode;
 pub use launch::LocalWorkers;
-pub use spill_options::{DEFAULT_SHUFFLE_MEMORY, SHUFFLE_MEMORY_ENV, SPILL_DIR_ENV, SpillOptions};
+pub use spill::options::{DEFAULT_SHUFFLE_MEMORY, SHUFFLE_MEMORY_ENV, SPILL_DIR_ENV, SpillOptions};
 pub use worker::{WorkerOptions, run_worker, run_worker_with};

@@ -15,8 +15,8 @@
 //!   a `FetchRequest`, answered by a `FetchReply` header and chunk frames.
 
 use crate::counters::CounterValue;
-use crate::plan::PlanDesc;
-use crate::scheduler::TaskId;
+use crate::dag::PlanDesc;
+use crate::dag::TaskId;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 

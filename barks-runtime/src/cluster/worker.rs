@@ -7,11 +7,12 @@ use super::fetch::{Fetcher, RemoteShuffles, read_reply, serve_blocks};
 use super::fingerprint::build_fingerprint;
 use super::net::{NetConfig, Peer, Role, Secret, connect};
 use super::protocol::{CHUNK, Launch, Outcome, TaskDone, ToDriver, ToWorker, Upstream};
-use super::spill_options::SpillOptions;
+use super::spill::options::SpillOptions;
+use crate::dag::PlanDesc;
 use crate::error::{Error, Result};
+use crate::exec::task::{TaskFailure, TaskOutput, run_task};
 use crate::job::find_job;
-use crate::plan::{Plan, PlanDesc};
-use crate::task::{TaskFailure, TaskOutput, run_task};
+use crate::plan::Plan;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::sync::mpsc;
@@ -103,7 +104,7 @@ pub fn run_worker_with(options: WorkerOptions, spill: SpillOptions) -> Result<()
         }
     });
     let (handle, from) = (runtime.handle().clone(), driver.clone());
-    crate::persist::fetch_missing_blocks_with(Box::new(move |id, partition| {
+    crate::ops::persist::fetch_missing_blocks_with(Box::new(move |id, partition| {
         let driver = from.clone();
         handle.block_on(async move {
             let (mut out, mut back) = driver.open().await?;

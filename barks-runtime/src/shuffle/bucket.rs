@@ -105,7 +105,7 @@ impl<T: Serialize> Serialize for Bucket<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::{decode, encode};
+    use crate::records::codec::{decode, encode};
 
     #[test]
     fn keeps_every_record_in_order_across_chunks() {

@@ -2,12 +2,11 @@
 //! global index of its first record: the basis of `zip_with_index`.
 
 use super::{ReduceSide, reduce_side_node};
-use crate::codec::{decode, encode, encode_any, encode_shared, encoded_len};
 use crate::data::Data;
-use crate::dataset::Dataset;
 use crate::error::Result;
-use crate::node::{AnyNode, MapOutput, Node, Shared, ShuffleDep, TaskContext, downcast};
+use crate::plan::node::{AnyNode, MapOutput, Node, Shared, ShuffleDep, TaskContext, downcast};
 use crate::records::BoxIter;
+use crate::records::codec::{decode, encode, encode_any, encode_shared, encoded_len};
 use std::any::Any;
 use std::sync::Arc;
 
@@ -94,14 +93,14 @@ impl<T: Clone + Send + Sync + 'static> Node<(T, u64)> for Indexed<T> {
 }
 
 /// Pairs every record with its global index (partition order, then position).
-pub(crate) fn zip_with_index<T: Data>(parent: &Dataset<T>) -> Dataset<(T, u64)> {
+pub(crate) fn zip_with_index<T: Data>(parent: Arc<dyn Node<T>>) -> Arc<dyn Node<(T, u64)>> {
     let partitions = parent.num_partitions();
     let dep = Arc::new(Materialize {
-        id: crate::build::next_id(),
-        parent: parent.node.clone(),
+        id: crate::plan::scope::next_id(),
+        parent,
     });
-    Dataset::from_node(Arc::new(Indexed {
+    Arc::new(Indexed {
         side: ReduceSide::new(dep, partitions),
         _t: std::marker::PhantomData,
-    }))
+    })
 }

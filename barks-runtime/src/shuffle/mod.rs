@@ -1,21 +1,21 @@
 //! Shuffles: the stage boundaries. Each kind has a map side (a
-//! [`ShuffleDep`](crate::node::ShuffleDep) that lays out one map task's
+//! [`ShuffleDep`](crate::plan::node::ShuffleDep) that lays out one map task's
 //! output) and a reduce side (a node that reads its partition from every map
 //! output).
 //!
-//! - [`hash`]: records go to the partition their key hashes to (or any
+//! - [`hash_partitioned`]: records go to the partition their key hashes to (or any
 //!   partitioner function); the basis of every `*_by_key`, join and repartition.
-//! - [`sort`]: map tasks sort their partition and send a key sample; the
+//! - [`range_partitioned`]: map tasks sort their partition and send a key sample; the
 //!   driver picks range bounds; reducers merge their key range from every run.
 //! - [`indexed`]: map outputs kept whole with their counts, for
 //!   `zip_with_index`.
 
 mod bucket;
-pub(crate) mod hash;
+pub(crate) mod hash_partitioned;
 pub(crate) mod indexed;
-pub(crate) mod sort;
+pub(crate) mod range_partitioned;
 
-use crate::node::{Dep, ShuffleDep};
+use crate::plan::node::{Dep, ShuffleDep};
 use std::sync::Arc;
 
 /// The planning view shared by every reduce-side node.
@@ -28,7 +28,7 @@ pub(crate) struct ReduceSide {
 impl ReduceSide {
     pub(crate) fn new(dep: Arc<dyn ShuffleDep>, partitions: usize) -> Self {
         ReduceSide {
-            id: crate::build::next_id(),
+            id: crate::plan::scope::next_id(),
             dep,
             partitions,
         }
@@ -38,14 +38,14 @@ impl ReduceSide {
 /// Implements `AnyNode` for a reduce-side node with a `side: ReduceSide` field.
 macro_rules! reduce_side_node {
     ($node:ident < $($p:ident),* >) => {
-        impl<$($p: Send + Sync + 'static),*> crate::node::AnyNode for $node<$($p),*> {
+        impl<$($p: Send + Sync + 'static),*> crate::plan::node::AnyNode for $node<$($p),*> {
             fn id(&self) -> usize {
                 self.side.id
             }
             fn num_partitions(&self) -> usize {
                 self.side.partitions
             }
-            fn deps(&self) -> Vec<crate::node::Dep> {
+            fn deps(&self) -> Vec<crate::plan::node::Dep> {
                 self.side.deps()
             }
         }

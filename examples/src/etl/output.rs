@@ -1,7 +1,7 @@
 //! What the ETL binaries share: the database URL defaults and preparing the
 //! output directory.
 
-use barks::io::storage::storage_for;
+use barks::io::backend::storage_for;
 
 /// The first of the environment variables `names` that is set and not
 /// empty, or an error naming them all.

@@ -98,9 +98,9 @@ impl fmt::Display for NetError {
 
 impl std::error::Error for NetError {}
 
-impl From<NetError> for crate::Error {
+impl From<NetError> for crate::error::Error {
     fn from(err: NetError) -> Self {
-        crate::Error::Net {
+        crate::error::Error::Net {
             peer: err.peer(),
             message: err.to_string(),
         }

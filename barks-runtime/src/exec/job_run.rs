@@ -1,0 +1,261 @@
+//! The job-run core: what the driver keeps of one job run, the same for the
+//! local engine and the cluster driver. It does no I/O.
+//!
+//! An engine launches tasks where it likes and tells the core how each one
+//! ended; the core feeds the [`Scheduler`], keeps every partition's first
+//! successful map summary and result, merges the counters of successful
+//! attempts only, finalizes a map stage's shuffle the first time the stage
+//! completes (a stage that completes again after lost outputs keeps that
+//! first finalization, so reducers that already ran and reducers that run
+//! later slice the same way), merges the partition results on the driver,
+//! and turns a scheduler failure into the job's [`Error`]. What is left to
+//! the engine is an [`Step`]: launch a task, or make a completed stage's
+//! finalized summary available to its readers.
+//!
+//! [`run`] brackets a run with the action's `prepare`, `abort` (on failure)
+//! and the publishing of its counters.
+
+use crate::counters::{JobCounters, TaskCounters};
+use crate::dag::{Command, Event, Scheduler, TaskId};
+use crate::error::{Error, Result};
+use crate::exec::task::panic_message;
+use crate::plan::Plan;
+use crate::plan::node::{PartResult, Shared};
+use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// What the engine must do next.
+#[derive(Debug)]
+pub(crate) enum Step {
+    /// Run this task.
+    Launch(TaskId),
+    /// Stage `stage` is complete. For a map stage, `summary` is its
+    /// shuffle's finalized summary (always the first finalization).
+    StageCompleted {
+        stage: usize,
+        summary: Option<Shared>,
+    },
+}
+
+/// Where a job run stands after the core applied the scheduler's commands.
+pub(crate) enum Progress {
+    /// Steps for the engine; the job goes on.
+    Running(Vec<Step>),
+    /// The job is over: its merged result, or why it failed.
+    Done(Result<Box<dyn Any + Send>>),
+}
+
+impl Progress {
+    /// This progress followed by what `next` makes; nothing is made once
+    /// the job is over.
+    pub(crate) fn and_then(self, next: impl FnOnce() -> Progress) -> Progress {
+        match self {
+            Progress::Running(mut steps) => match next() {
+                Progress::Running(more) => {
+                    steps.extend(more);
+                    Progress::Running(steps)
+                }
+                done => done,
+            },
+            done => done,
+        }
+    }
+}
+
+/// The driver's state of one job run (see the module docs).
+pub(crate) struct JobRun<'p> {
+    plan: &'p Plan,
+    scheduler: Scheduler,
+    /// Per stage and partition, the first successful map task's summary,
+    /// until the stage is finalized.
+    summaries: Vec<Vec<Option<Box<dyn Any + Send>>>>,
+    /// Every map stage's finalized summary (the first one).
+    finalized: Vec<Option<Shared>>,
+    /// The first successful result of every result partition.
+    results: Vec<Option<PartResult>>,
+    /// What the successful attempts recorded.
+    counters: JobCounters,
+}
+
+/// Runs one job: `prepare`s the plan's action, lets `drive` run it on a
+/// fresh [`JobRun`], publishes what its successful tasks recorded, and
+/// `abort`s the action if the job failed.
+pub(crate) fn run(
+    plan: &Plan,
+    max_attempts: u32,
+    drive: impl FnOnce(&mut JobRun<'_>) -> Result<Box<dyn Any + Send>>,
+) -> Result<Box<dyn Any + Send>> {
+    plan.action.prepare()?;
+    let mut job = JobRun::new(plan, max_attempts);
+    let result = drive(&mut job);
+    std::mem::take(&mut job.counters).publish();
+    if result.is_err() {
+        plan.action.abort();
+    }
+    result
+}
+
+impl<'p> JobRun<'p> {
+    pub(crate) fn new(plan: &'p Plan, max_attempts: u32) -> Self {
+        let stages = &plan.desc.stages;
+        JobRun {
+            plan,
+            scheduler: Scheduler::new(stages, max_attempts),
+            summaries: stages
+                .iter()
+                .map(|s| (0..s.partitions).map(|_| None).collect())
+                .collect(),
+            finalized: stages.iter().map(|_| None).collect(),
+            results: (0..stages.last().map_or(0, |s| s.partitions))
+                .map(|_| None)
+                .collect(),
+            counters: JobCounters::default(),
+        }
+    }
+
+    /// The plan this run executes.
+    pub(crate) fn plan(&self) -> &'p Plan {
+        self.plan
+    }
+
+    /// Starts the run: the first tasks to launch.
+    pub(crate) fn start(&mut self) -> Progress {
+        let commands = self.scheduler.start();
+        self.apply(commands)
+    }
+
+    /// A map task succeeded with this summary; `recorded` is what it counted.
+    pub(crate) fn map_succeeded(
+        &mut self,
+        task: TaskId,
+        summary: Box<dyn Any + Send>,
+        recorded: TaskCounters,
+    ) -> Progress {
+        let slot = self
+            .summaries
+            .get_mut(task.stage)
+            .and_then(|s| s.get_mut(task.partition));
+        let Some(slot) = slot else {
+            return self.failed(task, format!("stage {} has no such map task", task.stage));
+        };
+        slot.get_or_insert(summary);
+        self.succeeded(task, recorded)
+    }
+
+    /// A result task succeeded with this partition result.
+    pub(crate) fn result_succeeded(
+        &mut self,
+        task: TaskId,
+        result: PartResult,
+        recorded: TaskCounters,
+    ) -> Progress {
+        let Some(slot) = self.results.get_mut(task.partition) else {
+            return self.failed(
+                task,
+                format!("the job has no result partition {}", task.partition),
+            );
+        };
+        slot.get_or_insert(result);
+        self.succeeded(task, recorded)
+    }
+
+    fn succeeded(&mut self, task: TaskId, recorded: TaskCounters) -> Progress {
+        // A slot recorded again replaces its value: nothing counts twice.
+        self.counters.merge(recorded);
+        self.handle(Event::TaskSucceeded(task))
+    }
+
+    /// A task failed; `message` says why (it counts against its attempts).
+    pub(crate) fn failed(&mut self, task: TaskId, message: String) -> Progress {
+        self.handle(Event::TaskFailed { task, message })
+    }
+
+    /// Any other scheduler event: lost map outputs, fetch failures.
+    pub(crate) fn handle(&mut self, event: Event) -> Progress {
+        let commands = self.scheduler.handle(event);
+        self.apply(commands)
+    }
+
+    /// Whether map partition `partition` of stage `stage` has its output.
+    pub(crate) fn has_output(&self, stage: usize, partition: usize) -> bool {
+        self.scheduler.has_output(stage, partition)
+    }
+
+    /// Turns the scheduler's commands into the engine's steps, finalizing,
+    /// merging and failing on the way.
+    fn apply(&mut self, commands: Vec<Command>) -> Progress {
+        let mut steps = Vec::new();
+        for command in commands {
+            match command {
+                Command::Launch(task) => steps.push(Step::Launch(task)),
+                Command::StageCompleted(stage) => match self.finalize(stage) {
+                    Ok(summary) => steps.push(Step::StageCompleted { stage, summary }),
+                    Err(err) => return Progress::Done(Err(err)),
+                },
+                Command::JobSucceeded => return Progress::Done(self.merge()),
+                Command::JobFailed {
+                    stage,
+                    partition,
+                    attempts,
+                    message,
+                } => {
+                    return Progress::Done(Err(Error::Task {
+                        job: self.plan.desc.job.clone(),
+                        stage,
+                        partition,
+                        attempts,
+                        message,
+                    }));
+                }
+            }
+        }
+        Progress::Running(steps)
+    }
+
+    /// A map stage's finalized summary, made the first time it completes.
+    fn finalize(&mut self, stage: usize) -> Result<Option<Shared>> {
+        let Some(Some(dep)) = self.plan.shuffles.get(stage) else {
+            return Ok(None);
+        };
+        if let Some(summary) = &self.finalized[stage] {
+            return Ok(Some(summary.clone()));
+        }
+        let parts = self.summaries[stage]
+            .iter_mut()
+            .map(|s| s.take().unwrap_or_else(|| Box::new(())))
+            .collect();
+        // Finalizing may run user code (a sort key's `Ord`).
+        let summary =
+            catch_unwind(AssertUnwindSafe(|| dep.finalize(parts))).map_err(|payload| {
+                Error::Job {
+                    job: self.plan.desc.job.clone(),
+                    message: format!(
+                        "finishing stage {stage} on the driver {}",
+                        panic_message(payload.as_ref())
+                    ),
+                }
+            })?;
+        self.finalized[stage] = Some(summary.clone());
+        Ok(Some(summary))
+    }
+
+    /// Merges the partition results on the driver, in partition order.
+    fn merge(&mut self) -> Result<Box<dyn Any + Send>> {
+        let parts = self
+            .results
+            .iter_mut()
+            .map(|r| r.take().unwrap_or_else(|| Box::new(())))
+            .collect();
+        // Merging runs user code on the driver (e.g. `reduce`'s function): a
+        // panic there fails the job, like a task's.
+        catch_unwind(AssertUnwindSafe(|| self.plan.action.merge(parts))).unwrap_or_else(|payload| {
+            Err(Error::Job {
+                job: self.plan.desc.job.clone(),
+                message: format!(
+                    "merging the partition results on the driver {}",
+                    panic_message(payload.as_ref())
+                ),
+            })
+        })
+    }
+}

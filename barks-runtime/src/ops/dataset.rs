@@ -1,0 +1,282 @@
+//! [`Dataset`]: a typed, lazily built, partitioned collection, and its
+//! element-wise (narrow) operators.
+
+use crate::data::{Data, Key, SortKey};
+use crate::ops::distinct::DistinctOf;
+use crate::ops::narrow::{Cartesian, Coalesce, MapPartitions, Union};
+use crate::plan::node::Node;
+use crate::records::BoxIter;
+use crate::shuffle;
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use std::sync::Arc;
+
+/// A partitioned collection of `T`, built lazily: operators add nodes to the
+/// lineage graph and nothing runs until the pipeline's output action does.
+///
+/// ```
+/// use barks_runtime::{Context, source::parallelize};
+/// let ctx = Context::new("local[2]").unwrap();
+/// let evens = ctx.run(|| {
+///     parallelize((1..=10).collect::<Vec<i32>>(), Some(3))
+///         .filter(|x| x % 2 == 0)
+///         .map(|x| x * 10)
+///         .collect()
+/// });
+/// assert_eq!(evens.unwrap(), vec![20, 40, 60, 80, 100]);
+/// ```
+pub struct Dataset<T> {
+    pub(crate) node: Arc<dyn Node<T>>,
+    /// `Some(n)` when records are hash-partitioned by key into `n`
+    /// partitions, so a join or `*_by_key` on the same key can skip a shuffle.
+    pub(crate) hash_partitions: Option<usize>,
+    /// For the output of `distinct`, how to build it partitioned by key,
+    /// for a by-key operator that reads it (see `distinct.rs`).
+    pub(crate) distinct_of: Option<Arc<DistinctOf<T>>>,
+}
+
+impl<T> Clone for Dataset<T> {
+    fn clone(&self) -> Self {
+        Dataset {
+            node: self.node.clone(),
+            hash_partitions: self.hash_partitions,
+            distinct_of: self.distinct_of.clone(),
+        }
+    }
+}
+
+impl<T: Send + 'static> Dataset<T> {
+    pub(crate) fn from_node(node: Arc<dyn Node<T>>) -> Self {
+        Dataset {
+            node,
+            hash_partitions: None,
+            distinct_of: None,
+        }
+    }
+
+    pub(crate) fn hash_partitioned(mut self, partitions: usize) -> Self {
+        self.hash_partitions = Some(partitions);
+        self
+    }
+
+    /// How many partitions the dataset has.
+    pub fn num_partitions(&self) -> usize {
+        self.node.num_partitions()
+    }
+
+    /// The general narrow operator: `f(partition_index, records)`.
+    pub fn map_partitions_with_index<U, I, F>(&self, f: F) -> Dataset<U>
+    where
+        U: Send + 'static,
+        I: IntoIterator<Item = U>,
+        I::IntoIter: Send + 'static,
+        F: Fn(usize, BoxIter<T>) -> I + Send + Sync + 'static,
+    {
+        Dataset::from_node(Arc::new(MapPartitions::new(
+            self.node.clone(),
+            move |p, it| f(p, it).into_iter(),
+        )))
+    }
+
+    /// Like [`map_partitions_with_index`](Self::map_partitions_with_index),
+    /// keeping the key partitioning (for operators that do not touch keys).
+    pub(crate) fn narrow_keeping_keys<U, I, F>(&self, f: F) -> Dataset<U>
+    where
+        U: Send + 'static,
+        I: Iterator<Item = U> + Send + 'static,
+        F: Fn(usize, BoxIter<T>) -> I + Send + Sync + 'static,
+    {
+        let mut out = self.map_partitions_with_index(f);
+        out.hash_partitions = self.hash_partitions;
+        out
+    }
+}
+
+impl<T: Data> Dataset<T> {
+    /// Transforms a whole partition at once.
+    pub fn map_partitions<U, I, F>(&self, f: F) -> Dataset<U>
+    where
+        U: Data,
+        I: IntoIterator<Item = U>,
+        I::IntoIter: Send + 'static,
+        F: Fn(BoxIter<T>) -> I + Send + Sync + 'static,
+    {
+        self.map_partitions_with_index(move |_, it| f(it))
+    }
+
+    /// Applies `f` to every record.
+    pub fn map<U: Data, F: Fn(T) -> U + Send + Sync + 'static>(&self, f: F) -> Dataset<U> {
+        let f = Arc::new(f);
+        self.map_partitions_with_index(move |_, it| {
+            let f = f.clone();
+            it.map(move |x| f(x))
+        })
+    }
+
+    /// Keeps the records for which `f` is true.
+    pub fn filter<F: Fn(&T) -> bool + Send + Sync + 'static>(&self, f: F) -> Dataset<T> {
+        let f = Arc::new(f);
+        self.narrow_keeping_keys(move |_, it| {
+            let f = f.clone();
+            it.filter(move |x| f(x))
+        })
+    }
+
+    /// Replaces every record by the records `f` returns for it.
+    pub fn flat_map<U, I, F>(&self, f: F) -> Dataset<U>
+    where
+        U: Data,
+        I: IntoIterator<Item = U> + 'static,
+        I::IntoIter: Send + 'static,
+        F: Fn(T) -> I + Send + Sync + 'static,
+    {
+        let f = Arc::new(f);
+        self.map_partitions_with_index(move |_, it| {
+            let f = f.clone();
+            it.flat_map(move |x| f(x))
+        })
+    }
+
+    /// Maps and keeps the `Some` results.
+    pub fn filter_map<U: Data, F: Fn(T) -> Option<U> + Send + Sync + 'static>(
+        &self,
+        f: F,
+    ) -> Dataset<U> {
+        let f = Arc::new(f);
+        self.map_partitions_with_index(move |_, it| {
+            let f = f.clone();
+            it.filter_map(move |x| f(x))
+        })
+    }
+
+    /// Pairs every record with the key `f` computes for it: `(f(&x), x)`.
+    pub fn key_by<K: Key, F: Fn(&T) -> K + Send + Sync + 'static>(&self, f: F) -> Dataset<(K, T)> {
+        self.map(move |x| (f(&x), x))
+    }
+
+    /// All records of `self`, then all of `other` (partitions are concatenated).
+    pub fn union(&self, other: &Dataset<T>) -> Dataset<T> {
+        Dataset::from_node(Arc::new(Union::new(vec![
+            self.node.clone(),
+            other.node.clone(),
+        ])))
+    }
+
+    /// A random sample: each record is kept with probability `fraction`
+    /// (without replacement), or appears a Poisson(`fraction`) number of times
+    /// (with replacement). The same `seed` gives the same sample.
+    pub fn sample(&self, with_replacement: bool, fraction: f64, seed: u64) -> Dataset<T> {
+        let fraction = fraction.max(0.0);
+        self.narrow_keeping_keys(move |p, it| {
+            let mut rng =
+                SmallRng::seed_from_u64(seed ^ (p as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            it.flat_map(move |x| {
+                let copies = if with_replacement {
+                    poisson(&mut rng, fraction)
+                } else {
+                    usize::from(rng.random::<f64>() < fraction)
+                };
+                std::iter::repeat_n(x, copies)
+            })
+        })
+    }
+
+    /// Fewer partitions, without a shuffle (neighbouring partitions are chained).
+    pub fn coalesce(&self, partitions: usize) -> Dataset<T> {
+        Dataset::from_node(Arc::new(Coalesce::new(self.node.clone(), partitions)))
+    }
+
+    /// Each partition as one `Vec`.
+    pub fn glom(&self) -> Dataset<Vec<T>> {
+        self.map_partitions(|it| std::iter::once(it.into_vec()))
+    }
+
+    /// Pairs every record with its index in the dataset's order.
+    pub fn zip_with_index(&self) -> Dataset<(T, u64)> {
+        Dataset::from_node(shuffle::indexed::zip_with_index(self.node.clone()))
+    }
+
+    /// Every pair `(a, b)` of a record of `self` and one of `other`.
+    pub fn cartesian<U: Data>(&self, other: &Dataset<U>) -> Dataset<(T, U)> {
+        Dataset::from_node(Arc::new(Cartesian::new(
+            self.node.clone(),
+            other.node.clone(),
+        )))
+    }
+
+    /// Exactly `partitions` partitions of near-equal size, through a shuffle.
+    pub fn repartition(&self, partitions: usize) -> Dataset<T> {
+        let partitions = partitions.max(1);
+        let numbered = self.map_partitions_with_index(move |p, it| {
+            it.enumerate().map(move |(i, x)| ((p + i) % partitions, x))
+        });
+        Dataset::from_node(shuffle::hash_partitioned::shuffle_by(
+            numbered.node,
+            partitions,
+            |k: &usize, n| *k % n,
+        ))
+        .values()
+    }
+
+    /// Sorts the records by `key(x)` into a global order: partition 0 holds the
+    /// smallest keys (largest if `!ascending`), each partition is sorted.
+    pub fn sort_by<K, F>(&self, key: F, ascending: bool) -> Dataset<T>
+    where
+        K: SortKey,
+        F: Fn(&T) -> K + Send + Sync + 'static,
+    {
+        let keyed = self.map(move |x| (key(&x), x));
+        Dataset::from_node(shuffle::range_partitioned::sort_by_key(
+            keyed.node,
+            ascending,
+            self.num_partitions(),
+        ))
+        .map(|(_, x)| x)
+    }
+
+    /// The distinct records.
+    ///
+    /// Of key-value records read by a by-key operator (`group_by_key`, a
+    /// join, `reduce_by_key`, ...), the distinct is computed partitioned by
+    /// key, as that operator needs them: its shuffle is the only one. (The
+    /// records are no more skewed than the operator would make them.)
+    /// `group_by_key` deduplicates each group instead.
+    pub fn distinct(&self) -> Dataset<T>
+    where
+        T: Key,
+    {
+        crate::ops::distinct::distinct(self)
+    }
+
+    /// The distinct records present in both datasets.
+    pub fn intersection(&self, other: &Dataset<T>) -> Dataset<T>
+    where
+        T: Key,
+    {
+        self.map(|x| (x, ()))
+            .cogroup(&other.map(|x| (x, ())))
+            .filter_map(|(x, (a, b))| (!a.is_empty() && !b.is_empty()).then_some(x))
+    }
+
+    /// The records of `self` (with their duplicates) that are not in `other`.
+    pub fn subtract(&self, other: &Dataset<T>) -> Dataset<T>
+    where
+        T: Key,
+    {
+        self.map(|x| (x, ()))
+            .subtract_by_key(&other.map(|x| (x, ())))
+            .keys()
+    }
+}
+
+/// Knuth's Poisson sampler; fine for the small means sampling uses.
+fn poisson(rng: &mut SmallRng, mean: f64) -> usize {
+    let limit = (-mean).exp();
+    let mut k = 0;
+    let mut p = rng.random::<f64>();
+    while p > limit {
+        k += 1;
+        p *= rng.random::<f64>();
+    }
+    k
+}

@@ -1,0 +1,16 @@
+//! Operators, one family per file: [`Dataset`](dataset::Dataset) and its
+//! element-wise operators, key-value operators ([`by_key`]), joins,
+//! `distinct`, fused record-wise chains ([`fuse`]), caching, persisting,
+//! sources and actions.
+
+pub mod action;
+pub mod by_key;
+mod cache;
+pub mod dataset;
+mod distinct;
+pub mod emit;
+pub mod fuse;
+mod join;
+mod narrow;
+pub mod persist;
+pub mod source;
