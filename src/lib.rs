@@ -24,8 +24,8 @@
 
 pub use barks_macros::{job, pipeline};
 pub use barks_runtime::{
-    BoxIter, Context, Data, Dataset, Emit, Error, ErrorSink, Job, JobArg, Key, Master, Output,
-    Pair, Persisted, Result, SameKey, Sink, SortKey, Source,
+    BoxIter, Context, ContextBuilder, Data, Dataset, Emit, Error, ErrorSink, Job, JobArg, Key,
+    Master, Output, Pair, Persisted, Result, SameKey, Sink, SortKey, Source,
 };
 
 /// The `main` of a worker binary: `fn main() { barks::worker_main() }`.

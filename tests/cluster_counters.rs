@@ -227,15 +227,16 @@ fn an_empty_input_drops_nothing() {
 
 #[test]
 fn a_recomputed_reading_stage_does_not_count_twice() {
-    // SAFETY: set before any thread of this test process reads it.
-    unsafe { std::env::set_var("BARKS_WORKER_TIMEOUT_MS", "1500") };
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("in.csv");
     let expected = write_input(&file, Format::Csv, 4000);
     let path = file.display().to_string();
     let log = dir.path().join("log");
     std::fs::create_dir(&log).unwrap();
-    let ctx = Context::new("local-cluster[2,1]").unwrap();
+    let ctx = Context::builder("local-cluster[2,1]")
+        .worker_timeout(Duration::from_millis(1500))
+        .build()
+        .unwrap();
     let pids = ctx.local_worker_pids();
     let trouble = Trouble {
         log: Some(log.clone()),

@@ -42,15 +42,17 @@ fn model_sums(n: u64, keys: u64) -> Vec<(u64, u64)> {
     m.into_iter().collect()
 }
 
-fn quick_loss_detection() {
-    // SAFETY: set before any thread of this test process reads it.
-    unsafe { std::env::set_var("BARKS_WORKER_TIMEOUT_MS", "1500") };
+/// A `local-cluster` that notices a lost worker within 1.5 s.
+fn quick_loss_detection(master: &str) -> Context {
+    Context::builder(master)
+        .worker_timeout(Duration::from_millis(1500))
+        .build()
+        .unwrap()
 }
 
 #[test]
 fn a_worker_killed_mid_job_changes_nothing() {
-    quick_loss_detection();
-    let ctx = Context::new("local-cluster[3,1]").unwrap();
+    let ctx = quick_loss_detection("local-cluster[3,1]");
     let pids = ctx.local_worker_pids();
     assert_eq!(pids.len(), 3);
     let (n, keys) = (60_000, 500);

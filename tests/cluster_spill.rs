@@ -10,37 +10,26 @@
 //! middle of a job is a fetch failure: the map output is recomputed and the
 //! job's result is unchanged.
 //!
-//! The spill settings reach the worker processes through the environment
-//! they inherit (`BARKS_SHUFFLE_MEMORY`, `BARKS_SPILL_DIR`), so clusters are
-//! started one at a time under a lock.
+//! The spill settings are given in code (`ContextBuilder::worker_spill`);
+//! the context hands them to the worker processes it starts.
 
 use barks::prelude::*;
-use barks::runtime::cluster::{SHUFFLE_MEMORY_ENV, SPILL_DIR_ENV};
+use barks::runtime::cluster::SpillOptions;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 // ---- harness ---------------------------------------------------------------
 
-static ENV: Mutex<()> = Mutex::new(());
-
 /// A `local-cluster[2,1]` whose workers keep `budget` of shuffle output in
 /// memory and spill into `dir`.
-fn cluster(budget: &str, dir: &Path) -> barks::runtime::Result<Context> {
-    let _only_us = ENV.lock().unwrap_or_else(|e| e.into_inner());
-    // SAFETY: every test of this binary changes the environment only under
-    // this lock, and reads none of these variables itself.
-    unsafe {
-        std::env::set_var(SHUFFLE_MEMORY_ENV, budget);
-        std::env::set_var(SPILL_DIR_ENV, dir);
-    }
-    let ctx = Context::new("local-cluster[2,1]");
-    unsafe {
-        std::env::remove_var(SHUFFLE_MEMORY_ENV);
-        std::env::remove_var(SPILL_DIR_ENV);
-    }
-    ctx
+fn cluster(budget: u64, dir: &Path) -> barks::runtime::Result<Context> {
+    Context::builder("local-cluster[2,1]")
+        .worker_spill(SpillOptions {
+            shuffle_memory: budget,
+            spill_dir: dir.to_path_buf(),
+        })
+        .build()
 }
 
 fn local() -> Context {
@@ -226,7 +215,7 @@ fn truncate_one_spill_file_once(dir: &Path, marker: &Path) {
 #[test]
 fn shuffles_that_spill_everything_agree_with_local_mode_and_the_model() {
     let dir = tempfile::tempdir().unwrap();
-    let spilling = cluster("1", dir.path()).unwrap();
+    let spilling = cluster(1, dir.path()).unwrap();
     let local = local();
     for (n, p) in [(40, 1), (400, 3), (0, 2), (7, 5)] {
         let input = records(n);
@@ -260,13 +249,13 @@ fn outputs_stay_in_memory_within_the_budget_and_spill_beyond_it() {
     let input = records(300);
     let p = 3;
     {
-        let roomy = cluster("64m", dir.path()).unwrap();
+        let roomy = cluster(64 << 20, dir.path()).unwrap();
         let seen = roomy
             .run_job(spill_files_seen(input.clone(), p, arg.clone()))
             .unwrap();
         assert_eq!(seen, vec![0; p], "nothing spills within the budget");
     }
-    let tight = cluster("1", dir.path()).unwrap();
+    let tight = cluster(1, dir.path()).unwrap();
     let seen = tight
         .run_job(spill_files_seen(input.clone(), p, arg.clone()))
         .unwrap();
@@ -292,7 +281,7 @@ fn a_truncated_spill_file_is_recomputed_and_the_result_is_unchanged() {
     for (k, v) in &input {
         *expected.entry(k.clone()).or_default() += v.len();
     }
-    let ctx = cluster("1", dir.path()).unwrap();
+    let ctx = cluster(1, dir.path()).unwrap();
     let got = ctx
         .run_job(lengths_with_a_truncated_spill(
             input,
@@ -326,16 +315,11 @@ fn a_truncated_spill_file_is_recomputed_and_the_result_is_unchanged() {
 }
 
 #[test]
-fn workers_refuse_to_start_without_a_usable_spill_directory_or_budget() {
+fn workers_refuse_to_start_without_a_usable_spill_directory() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("a-file");
     std::fs::write(&file, "not a directory").unwrap();
-    let err = cluster("1", &file.join("spill")).unwrap_err().to_string();
-    assert!(
-        err.contains("every local-cluster worker process has exited"),
-        "{err}"
-    );
-    let err = cluster("lots", dir.path()).unwrap_err().to_string();
+    let err = cluster(1, &file.join("spill")).unwrap_err().to_string();
     assert!(
         err.contains("every local-cluster worker process has exited"),
         "{err}"

@@ -3,7 +3,9 @@
 //! `BARKS_MASTER`.
 
 use crate::cluster::net::{NetConfig, Secret};
-use crate::cluster::{Cluster, LocalWorkers, build_fingerprint, keep_constructor};
+use crate::cluster::{
+    Cluster, LocalWorkers, SpillOptions, Timeouts, build_fingerprint, keep_constructor,
+};
 use crate::error::{Error, Result};
 use crate::exec::local;
 use crate::job::Job;
@@ -118,26 +120,113 @@ pub struct Context {
     cluster: Option<Arc<Cluster>>,
 }
 
+/// Options of a [`Context`], set in code before it starts
+/// ([`Context::builder`]). What is not set comes from the environment, read
+/// once by [`build`](ContextBuilder::build).
+#[derive(Debug, Clone)]
+pub struct ContextBuilder {
+    master: String,
+    max_task_attempts: Option<u32>,
+    timeouts: Option<Timeouts>,
+    worker_spill: Option<SpillOptions>,
+}
+
+impl ContextBuilder {
+    /// Gives each task up to `attempts` attempts (default 1 in local mode,
+    /// 4 on a cluster).
+    pub fn max_task_attempts(mut self, attempts: u32) -> Self {
+        self.max_task_attempts = Some(attempts.max(1));
+        self
+    }
+
+    /// How long a cluster waits for a silent worker before it is dropped and
+    /// its work recomputed (default `BARKS_WORKER_TIMEOUT_MS`, else 10 s).
+    pub fn worker_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts_mut().worker = timeout;
+        self
+    }
+
+    /// How long a cluster job with tasks to run waits while no worker is
+    /// connected (default `BARKS_NO_WORKER_TIMEOUT_MS`, else 120 s).
+    pub fn no_worker_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts_mut().no_worker = timeout;
+        self
+    }
+
+    /// How the workers of a `local-cluster` keep shuffle outputs: their
+    /// memory budget and spill directory (default: what each worker's own
+    /// environment says, see [`SpillOptions::from_env`]).
+    pub fn worker_spill(mut self, spill: SpillOptions) -> Self {
+        self.worker_spill = Some(spill);
+        self
+    }
+
+    fn timeouts_mut(&mut self) -> &mut Timeouts {
+        // Unset timeouts keep their defaults, not the environment's: a
+        // timeout set in code is never half from the environment.
+        self.timeouts.get_or_insert_with(Timeouts::default)
+    }
+
+    /// Starts the context: a `local-cluster`'s workers start now, a
+    /// `quic://` master starts listening.
+    pub fn build(self) -> Result<Context> {
+        let master = Master::parse(&self.master)?;
+        let timeouts = match self.timeouts {
+            Some(timeouts) => timeouts,
+            None => Timeouts::from_env()?,
+        };
+        let cluster = match master {
+            Master::Local { .. } => None,
+            Master::LocalCluster { workers, slots } => Some(start_local_cluster(
+                workers,
+                slots,
+                timeouts,
+                self.worker_spill.as_ref(),
+            )?),
+            Master::Quic { addr } => Some(listen(addr, timeouts)?),
+        };
+        let default_attempts = if cluster.is_some() { 4 } else { 1 };
+        Ok(Context {
+            max_task_attempts: self.max_task_attempts.unwrap_or(default_attempts),
+            master,
+            cluster: cluster.map(Arc::new),
+        })
+    }
+}
+
 /// How long `local-cluster` waits for its workers to join.
 const LOCAL_CLUSTER_START: Duration = Duration::from_secs(60);
 
 impl Context {
-    /// A context for the master URL `master`. A `local-cluster` master
+    /// A context for the master URL `master`, with the options the
+    /// environment sets (see [`ContextBuilder`]). A `local-cluster` master
     /// starts its worker processes now; a `quic://` master starts listening
     /// for workers (the cluster secret comes from `--secret`,
     /// `--secret-file`, `BARKS_SECRET` or `BARKS_SECRET_FILE`).
     pub fn new(master: &str) -> Result<Context> {
-        let master = Master::parse(master)?;
-        let cluster = match master {
-            Master::Local { .. } => None,
-            Master::LocalCluster { workers, slots } => Some(start_local_cluster(workers, slots)?),
-            Master::Quic { addr } => Some(listen(addr)?),
-        };
-        Ok(Context {
-            max_task_attempts: if cluster.is_some() { 4 } else { 1 },
-            master,
-            cluster: cluster.map(Arc::new),
-        })
+        Context::builder(master).build()
+    }
+
+    /// A context for `master` whose options are set in code before it
+    /// starts:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let ctx = barks_runtime::Context::builder("local[2]")
+    ///     .max_task_attempts(3)
+    ///     .worker_timeout(Duration::from_millis(1500))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(ctx.default_parallelism(), 2);
+    /// ```
+    pub fn builder(master: &str) -> ContextBuilder {
+        ContextBuilder {
+            master: master.to_string(),
+            max_task_attempts: None,
+            timeouts: None,
+            worker_spill: None,
+        }
     }
 
     /// The process ids of a `local-cluster`'s workers (empty otherwise).
@@ -228,11 +317,16 @@ impl Context {
 }
 
 /// Starts `workers` worker processes of this binary and waits until they joined.
-fn start_local_cluster(workers: usize, slots: usize) -> Result<Cluster> {
+fn start_local_cluster(
+    workers: usize,
+    slots: usize,
+    timeouts: Timeouts,
+    spill: Option<&SpillOptions>,
+) -> Result<Cluster> {
     keep_constructor();
     let secret = Secret::generate();
     let config = Arc::new(NetConfig::new(secret.clone(), build_fingerprint()));
-    let cluster = Cluster::listen(([127, 0, 0, 1], 0).into(), config)?;
+    let cluster = Cluster::listen(([127, 0, 0, 1], 0).into(), config, timeouts)?;
     // `local-cluster` makes its own secret and prints it once, on the
     // terminal (never in a log line), so that more workers can be added by
     // hand with `worker --join ADDR --secret S`.
@@ -241,14 +335,14 @@ fn start_local_cluster(workers: usize, slots: usize) -> Result<Cluster> {
         cluster.address(),
         secret.expose()
     );
-    let local = LocalWorkers::spawn(workers, slots, cluster.address(), &secret)?;
+    let local = LocalWorkers::spawn(workers, slots, cluster.address(), &secret, spill)?;
     let cluster = cluster.with_local_workers(local);
     cluster.wait_for_slots(workers * slots, LOCAL_CLUSTER_START)?;
     Ok(cluster)
 }
 
 /// Listens at `addr` for workers that know the cluster secret.
-fn listen(addr: SocketAddr) -> Result<Cluster> {
+fn listen(addr: SocketAddr, timeouts: Timeouts) -> Result<Cluster> {
     let (flag, file) = secret_flags();
     let secret = Secret::from_sources(flag.as_deref(), file.as_deref().map(std::path::Path::new))?
         .ok_or_else(|| Error::Master {
@@ -256,7 +350,7 @@ fn listen(addr: SocketAddr) -> Result<Cluster> {
             message: "a cluster needs a secret: pass --secret or --secret-file, or set BARKS_SECRET or BARKS_SECRET_FILE (workers need the same one)".into(),
         })?;
     let config = Arc::new(NetConfig::new(secret, build_fingerprint()));
-    let cluster = Cluster::listen(addr, config)?;
+    let cluster = Cluster::listen(addr, config, timeouts)?;
     eprintln!(
         "barks: driver listening at {}; start workers with `cargo run --bin worker -- --join {}`",
         cluster.address(),

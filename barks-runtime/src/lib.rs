@@ -32,7 +32,7 @@ pub mod plan;
 pub mod records;
 mod shuffle;
 
-pub use context::{Context, Master};
+pub use context::{Context, ContextBuilder, Master};
 pub use data::{Data, JobArg, Key, SortKey};
 pub use error::{Error, Result};
 pub use job::{JOBS, Job, JobDef, find_job};

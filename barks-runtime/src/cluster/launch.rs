@@ -7,6 +7,7 @@
 
 use super::entry::{JOIN_ENV, SLOTS_ENV};
 use super::net::Secret;
+use super::spill::options::{SHUFFLE_MEMORY_ENV, SPILL_DIR_ENV, SpillOptions};
 use crate::error::{Error, Result};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
@@ -20,12 +21,14 @@ pub struct LocalWorkers {
 
 impl LocalWorkers {
     /// Starts `workers` processes of this binary that join `driver` with
-    /// `slots` slots each.
+    /// `slots` slots each, spilling as `spill` says (else as their own
+    /// environment says).
     pub(crate) fn spawn(
         workers: usize,
         slots: usize,
         driver: SocketAddr,
         secret: &Secret,
+        spill: Option<&SpillOptions>,
     ) -> Result<Self> {
         let exe = std::env::current_exe().map_err(|e| Error::io("<current executable>", e))?;
         let mut children = Vec::with_capacity(workers);
@@ -38,6 +41,11 @@ impl LocalWorkers {
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::inherit());
+            if let Some(spill) = spill {
+                command
+                    .env(SHUFFLE_MEMORY_ENV, spill.shuffle_memory.to_string())
+                    .env(SPILL_DIR_ENV, &spill.spill_dir);
+            }
             die_with_parent(&mut command);
             children.push(
                 command

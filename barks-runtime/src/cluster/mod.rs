@@ -14,6 +14,7 @@ mod spill;
 mod worker;
 
 pub(crate) use driver::Cluster;
+pub use driver::{NO_WORKER_TIMEOUT_ENV, Timeouts, WORKER_TIMEOUT_ENV};
 pub(crate) use entry::keep_constructor;
 pub use entry::worker_main;
 pub use fingerprint::build_fingerprint;

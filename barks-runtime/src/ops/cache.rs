@@ -53,7 +53,7 @@ impl<T: Clone + Send + Sync + 'static> Dataset<T> {
     /// (keeping the key partitioning).
     ///
     /// ```
-    /// use barks_runtime::{Context, source::parallelize};
+    /// use barks_runtime::{Context, parallelize};
     /// let ctx = Context::new("local[2]").unwrap();
     /// let n = ctx.run(|| {
     ///     let squares = parallelize((1..=4).collect::<Vec<u64>>(), Some(2)).map(|x| x * x).cache();

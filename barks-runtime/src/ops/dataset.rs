@@ -15,7 +15,7 @@ use std::sync::Arc;
 /// lineage graph and nothing runs until the pipeline's output action does.
 ///
 /// ```
-/// use barks_runtime::{Context, source::parallelize};
+/// use barks_runtime::{Context, parallelize};
 /// let ctx = Context::new("local[2]").unwrap();
 /// let evens = ctx.run(|| {
 ///     parallelize((1..=10).collect::<Vec<i32>>(), Some(3))

@@ -11,7 +11,8 @@
 //! The macro expands `data.flat_map(f).map(g)` to (in spirit):
 //!
 //! ```
-//! use barks_runtime::{Context, fuse, parallelize};
+//! use barks_runtime::ops::fuse;
+//! use barks_runtime::{Context, parallelize};
 //!
 //! let ctx = Context::new("local[2]").unwrap();
 //! let mut pairs = ctx

@@ -49,29 +49,56 @@ enum Note {
     Report(u64, TaskDone, Vec<u8>),
 }
 
-/// Timeouts of a cluster, from the environment (milliseconds).
-struct Timeouts {
-    /// A worker silent this long is dropped (`BARKS_WORKER_TIMEOUT_MS`, 10 s).
-    worker: Duration,
-    /// A job with tasks to run and no worker for this long fails
-    /// (`BARKS_NO_WORKER_TIMEOUT_MS`, 120 s).
-    no_worker: Duration,
+/// How long a cluster driver waits for its workers.
+///
+/// ```
+/// use barks_runtime::cluster::Timeouts;
+/// use std::time::Duration;
+///
+/// let quick = Timeouts { worker: Duration::from_millis(1500), ..Timeouts::default() };
+/// assert_eq!(quick.no_worker, Duration::from_secs(120));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// A worker silent this long is dropped (workers send a heartbeat every
+    /// 500 ms). Default 10 s.
+    pub worker: Duration,
+    /// A job with tasks to run and no worker for this long fails. Default
+    /// 120 s.
+    pub no_worker: Duration,
+}
+
+/// Overrides [`Timeouts::worker`], in milliseconds.
+pub const WORKER_TIMEOUT_ENV: &str = "BARKS_WORKER_TIMEOUT_MS";
+/// Overrides [`Timeouts::no_worker`], in milliseconds.
+pub const NO_WORKER_TIMEOUT_ENV: &str = "BARKS_NO_WORKER_TIMEOUT_MS";
+
+impl Default for Timeouts {
+    fn default() -> Timeouts {
+        Timeouts {
+            worker: Duration::from_secs(10),
+            no_worker: Duration::from_secs(120),
+        }
+    }
 }
 
 impl Timeouts {
-    fn from_env() -> Timeouts {
-        let ms = |var: &str, default: u64| {
-            Duration::from_millis(
-                std::env::var(var)
-                    .ok()
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(default),
-            )
+    /// The defaults, overridden by `BARKS_WORKER_TIMEOUT_MS` and
+    /// `BARKS_NO_WORKER_TIMEOUT_MS` where they are set.
+    pub fn from_env() -> Result<Timeouts> {
+        let ms = |var: &str, default: Duration| match std::env::var(var) {
+            Err(_) => Ok(default),
+            Ok(text) => text.trim().parse().map(Duration::from_millis).map_err(|e| {
+                Error::Plan(format!(
+                    "{var} `{text}` is not a number of milliseconds: {e}"
+                ))
+            }),
         };
-        Timeouts {
-            worker: ms("BARKS_WORKER_TIMEOUT_MS", 10_000),
-            no_worker: ms("BARKS_NO_WORKER_TIMEOUT_MS", 120_000),
-        }
+        let defaults = Timeouts::default();
+        Ok(Timeouts {
+            worker: ms(WORKER_TIMEOUT_ENV, defaults.worker)?,
+            no_worker: ms(NO_WORKER_TIMEOUT_ENV, defaults.no_worker)?,
+        })
     }
 }
 
@@ -96,16 +123,16 @@ impl std::fmt::Debug for Cluster {
 
 impl Cluster {
     /// Listens on `addr` for workers that know `config.secret`.
-    pub fn listen(addr: SocketAddr, config: Arc<NetConfig>) -> Result<Cluster> {
+    pub fn listen(addr: SocketAddr, config: Arc<NetConfig>, timeouts: Timeouts) -> Result<Cluster> {
         crate::cluster::logging::init();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("barks-driver-net")
             .enable_all()
             .build()
-            .map_err(|e| Error::Net {
-                peer: None,
-                message: format!("cannot start tokio: {e}"),
+            .map_err(|e| Error::Start {
+                what: "the driver's network runtime (tokio)".into(),
+                message: e.to_string(),
             })?;
         let listener = {
             let _guard = runtime.enter();
@@ -121,7 +148,7 @@ impl Cluster {
             notes: Mutex::new(notes),
             next_run: AtomicU64::new(1),
             local: None,
-            timeouts: Timeouts::from_env(),
+            timeouts,
         })
     }
 
