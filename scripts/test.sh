@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test of barks: unit, integration, property, doc and ui (trybuild)
-# tests, with every connector feature on. This is the README's test command
+# Runs every test of barks: formatting and clippy (`-D warnings`), unit,
+# integration, property, doc and ui (trybuild) tests with every connector
+# feature on, the layering test (barks-runtime/tests/layers.rs), and a build
+# of the facade on the newest semver-compatible dependencies. This is the README's test command
 # and what CI runs (.ci/run).
 #
 # The connector tests run against real servers on 127.0.0.1, which this
@@ -31,7 +33,10 @@ start mssql
 python3 -c 'import pyarrow' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check pyarrow
 
 disk() { echo "disk $1: $(df -h . | awk 'NR==2 {print $4 " free of " $2}'), target/ $(du -sh target 2>/dev/null | cut -f1)"; }
+# Formatting and lints first: they fail in seconds, before the long build.
+cargo fmt --all --check
 disk "before the build"
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 cargo test --workspace --all-features --locked --no-run
 disk "after the build"
 
@@ -46,3 +51,9 @@ for service in pg mongo mssql; do
 done
 
 cargo test --workspace --all-features --locked
+
+# A user's crate resolves the newest compatible dependencies, not our
+# lockfile: barks must build without warnings there too.
+if [ -x scripts/check_newest_deps.sh ]; then
+    bash scripts/check_newest_deps.sh
+fi

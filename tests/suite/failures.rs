@@ -153,7 +153,7 @@ fn a_panic_while_merging_results_on_the_driver_is_an_error() {
         })
     })
     .unwrap_err();
-    assert!(matches!(err, Error::Plan(_)), "{err:?}");
+    assert!(matches!(err, Error::Job { .. }), "{err:?}");
     let shown = err.to_string();
     assert!(
         shown.contains("job `<closure>`") && shown.contains("merge failed"),

@@ -8,7 +8,7 @@
 //! that the compiler inlines into the loop filling the partition's chunks.
 //! The serde path ([`parquet_file`](super::parquet_file)) goes through a
 //! `Deserializer` call per row and field instead, which makes a scan take
-//! about 15% longer (see the README's benchmark table).
+//! about 15% longer (BENCHMARKS.md, `parquet_bench`).
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{

@@ -338,7 +338,7 @@ where
 /// The rows of the Parquet files at `path` as `T`s, a struct that derives
 /// [`FromArrow`](super::FromArrow): each field is read from the column of
 /// its name by position, without serde, which takes about 13% less time
-/// than [`parquet_file`]'s scan (see the README's benchmark table).
+/// than [`parquet_file`]'s scan (BENCHMARKS.md, `parquet_bench`).
 /// Only the fields' columns are read; a column the file lacks is `None`
 /// for an `Option` field and an error otherwise, as is a column of a type
 /// the field cannot read, or a null in a field that is not an `Option`.

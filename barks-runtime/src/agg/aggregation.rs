@@ -4,8 +4,7 @@
 //! Records go into a [`KeyTable`] until its hash table outgrows
 //! [`CACHE_BYTES`]. If by then most records have brought a new key (a
 //! `distinct`, or the reduce side of an aggregation whose map side already
-//! combined), every further insert would miss the cache too (at 2.5M keys,
-//! about 50 ns a record against under 10 in cache). So the table's entries
+//! combined), every further insert would miss the cache too. So the table's entries
 //! and the records still to come are split by hash into parts small enough
 //! for their tables to stay in cache, and each part is aggregated on its own
 //! when the output is read: radix-partitioned aggregation, as DuckDB's and
@@ -44,7 +43,7 @@ const MAX_PARTS: usize = 1024;
 /// The bytes a hash table spends per entry: the entry, its control byte,
 /// and the free slots of a table at most 7/8 full.
 fn entry_bytes<K, C>() -> usize {
-    (std::mem::size_of::<(K, C)>() + 1) * 8 / 7
+    (size_of::<(K, C)>() + 1) * 8 / 7
 }
 
 /// Whether a hash table of `keys` keys (`(K, C)` entries) after `records`

@@ -6,10 +6,10 @@ use log::{Level, LevelFilter, Log, Metadata, Record};
 struct Stderr;
 
 impl Log for Stderr {
-    fn enabled(&self, metadata: &Metadata) -> bool {
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
         metadata.level() <= log::max_level()
     }
-    fn log(&self, record: &Record) {
+    fn log(&self, record: &Record<'_>) {
         if self.enabled(record.metadata()) && record.target().starts_with("barks") {
             eprintln!(
                 "[barks {} pid {}] {}",

@@ -259,3 +259,387 @@ impl<'p> JobRun<'p> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The core driven by a simulated engine through random schedules of
+    //! successes, failures and lost map outputs, against a model: the
+    //! merged result holds every result partition's first success, every
+    //! map stage is finalized exactly once from its partitions' first
+    //! successes, and a job fails exactly when a partition used up its
+    //! attempts, naming that partition.
+    use super::*;
+    use crate::plan::node::{AnyNode, Dep, ErasedAction, MapOutput, ShuffleDep, TaskContext};
+    use proptest::prelude::*;
+    use std::collections::{BTreeMap, HashMap};
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::{Arc, Mutex};
+
+    /// A node with `partitions` partitions reading `deps`.
+    struct FakeNode {
+        id: usize,
+        partitions: usize,
+        deps: Vec<Arc<FakeDep>>,
+    }
+
+    impl AnyNode for FakeNode {
+        fn id(&self) -> usize {
+            self.id
+        }
+        fn num_partitions(&self) -> usize {
+            self.partitions
+        }
+        fn deps(&self) -> Vec<Dep> {
+            let dep = |d: &Arc<FakeDep>| Dep::Shuffle(d.clone() as Arc<dyn ShuffleDep>);
+            self.deps.iter().map(dep).collect()
+        }
+    }
+
+    /// The map side of a shuffle whose summaries are `u64`s; it records
+    /// every finalization, and panics in it when told to.
+    struct FakeDep {
+        id: usize,
+        parent: Arc<FakeNode>,
+        finalized: Mutex<Vec<Vec<u64>>>,
+        panics: bool,
+    }
+
+    const NEVER: &str = "the job-run core runs no task and encodes nothing";
+
+    impl ShuffleDep for FakeDep {
+        fn id(&self) -> usize {
+            self.id
+        }
+        fn parent(&self) -> Arc<dyn AnyNode> {
+            self.parent.clone()
+        }
+        fn run_map(&self, _: usize, _: &TaskContext) -> Result<MapOutput> {
+            unreachable!("{NEVER}")
+        }
+        fn finalize(&self, summaries: Vec<Box<dyn Any + Send>>) -> Shared {
+            assert!(!self.panics, "bad sort key");
+            let parts: Vec<u64> = summaries
+                .into_iter()
+                .map(|s| *s.downcast::<u64>().unwrap())
+                .collect();
+            self.finalized.lock().unwrap().push(parts.clone());
+            Arc::new(parts)
+        }
+        fn encode_block(&self, _: &Shared, _: &Shared, _: usize) -> Result<Vec<u8>> {
+            unreachable!("{NEVER}")
+        }
+        fn decode_block(&self, _: &[u8], _: usize) -> Result<Shared> {
+            unreachable!("{NEVER}")
+        }
+        fn encode_summary_part(&self, _: &(dyn Any + Send)) -> Result<Vec<u8>> {
+            unreachable!("{NEVER}")
+        }
+        fn decode_summary_part(&self, _: &[u8]) -> Result<Box<dyn Any + Send>> {
+            unreachable!("{NEVER}")
+        }
+        fn encode_summary(&self, _: &Shared) -> Result<Vec<u8>> {
+            unreachable!("{NEVER}")
+        }
+        fn decode_summary(&self, _: &[u8]) -> Result<Shared> {
+            unreachable!("{NEVER}")
+        }
+        fn encoded_size(&self, _: &Shared) -> Result<u64> {
+            unreachable!("{NEVER}")
+        }
+        fn encode_segments(&self, _: &Shared) -> Result<Vec<Vec<u8>>> {
+            unreachable!("{NEVER}")
+        }
+    }
+
+    /// An action whose partition results are `u64`s, merged into a `Vec`.
+    struct FakeAction {
+        node: Arc<FakeNode>,
+        prepared: AtomicUsize,
+        aborted: AtomicUsize,
+        panics: bool,
+    }
+
+    impl ErasedAction for FakeAction {
+        fn node(&self) -> Arc<dyn AnyNode> {
+            self.node.clone()
+        }
+        fn prepare(&self) -> Result<()> {
+            self.prepared
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Ok(())
+        }
+        fn run(&self, _: usize, _: &TaskContext) -> Result<PartResult> {
+            unreachable!("{NEVER}")
+        }
+        fn merge(&self, parts: Vec<PartResult>) -> Result<Box<dyn Any + Send>> {
+            assert!(!self.panics, "bad reduce function");
+            let parts: Vec<u64> = parts
+                .into_iter()
+                .map(|p| *p.downcast::<u64>().unwrap())
+                .collect();
+            Ok(Box::new(parts))
+        }
+        fn abort(&self) {
+            self.aborted
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        fn encode_result(&self, _: &PartResult) -> Result<Vec<u8>> {
+            unreachable!("{NEVER}")
+        }
+        fn decode_result(&self, _: &[u8]) -> Result<PartResult> {
+            unreachable!("{NEVER}")
+        }
+    }
+
+    /// Stage 0 (map) → stage 1 (map) → stage 2 (result), with these
+    /// partition counts.
+    fn chain(
+        parts: [usize; 3],
+        panics: (bool, bool),
+    ) -> (Plan, Arc<FakeAction>, [Arc<FakeDep>; 2]) {
+        let source = Arc::new(FakeNode {
+            id: 0,
+            partitions: parts[0],
+            deps: vec![],
+        });
+        let first = Arc::new(FakeDep {
+            id: 1,
+            parent: source,
+            finalized: Mutex::default(),
+            panics: panics.0,
+        });
+        let middle = Arc::new(FakeNode {
+            id: 2,
+            partitions: parts[1],
+            deps: vec![first.clone()],
+        });
+        let second = Arc::new(FakeDep {
+            id: 3,
+            parent: middle,
+            finalized: Mutex::default(),
+            panics: false,
+        });
+        let last = Arc::new(FakeNode {
+            id: 4,
+            partitions: parts[2],
+            deps: vec![second.clone()],
+        });
+        let action = Arc::new(FakeAction {
+            node: last,
+            prepared: AtomicUsize::new(0),
+            aborted: AtomicUsize::new(0),
+            panics: panics.1,
+        });
+        let plan = Plan::new(action.clone(), "model".into(), Vec::new(), 2);
+        (plan, action, [first, second])
+    }
+
+    /// What the simulated engine does with the oldest-but-`pick` launched task.
+    #[derive(Debug, Clone)]
+    enum Move {
+        Succeed(usize),
+        Fail(usize),
+        /// Lose map output `partition` of map stage `stage` (if it exists).
+        Lose {
+            stage: usize,
+            partition: usize,
+        },
+    }
+
+    fn moves() -> impl Strategy<Value = Vec<Move>> {
+        let one = prop_oneof![
+            6 => any::<usize>().prop_map(Move::Succeed),
+            2 => any::<usize>().prop_map(Move::Fail),
+            1 => (0..2usize, 0..4usize).prop_map(|(stage, partition)| Move::Lose { stage, partition }),
+        ];
+        proptest::collection::vec(one, 0..200)
+    }
+
+    /// The value a task attempt produces: distinct per stage, partition and attempt.
+    fn value(task: TaskId) -> u64 {
+        (task.stage * 10_000 + task.partition * 100) as u64 + u64::from(task.attempt)
+    }
+
+    /// Runs the plan with the moves (then successes only) and checks the
+    /// outcome against the model.
+    fn check(
+        parts: [usize; 3],
+        max_attempts: u32,
+        moves: Vec<Move>,
+    ) -> std::result::Result<(), TestCaseError> {
+        let (plan, action, deps) = chain(parts, (false, false));
+        let mut first_success: HashMap<(usize, usize), u64> = HashMap::new();
+        let mut failures: HashMap<(usize, usize), u32> = HashMap::new();
+        let mut finalized_at_completion: BTreeMap<usize, Shared> = BTreeMap::new();
+        let mut lost_any = false;
+        let mut moves = moves.into_iter();
+        let outcome = run(&plan, max_attempts, |job| {
+            let mut launched: Vec<TaskId> = Vec::new();
+            let mut progress = job.start();
+            loop {
+                match progress {
+                    Progress::Done(result) => return result,
+                    Progress::Running(steps) => {
+                        for step in steps {
+                            match step {
+                                Step::Launch(task) => launched.push(task),
+                                Step::StageCompleted {
+                                    stage,
+                                    summary: Some(summary),
+                                } => {
+                                    // Every completion hands out the first finalization.
+                                    let first = finalized_at_completion
+                                        .entry(stage)
+                                        .or_insert(summary.clone());
+                                    assert!(
+                                        Arc::ptr_eq(first, &summary),
+                                        "stage {stage} was finalized again"
+                                    );
+                                }
+                                Step::StageCompleted {
+                                    stage,
+                                    summary: None,
+                                } => assert_eq!(stage, 2),
+                            }
+                        }
+                    }
+                }
+                let next = moves.next().unwrap_or(Move::Succeed(0));
+                progress = match next {
+                    Move::Lose { stage, partition } if job.has_output(stage, partition) => {
+                        lost_any = true;
+                        job.handle(Event::OutputsLost {
+                            stage,
+                            partitions: vec![partition],
+                        })
+                    }
+                    Move::Lose { .. } => Progress::Running(Vec::new()),
+                    Move::Succeed(pick) | Move::Fail(pick) if !launched.is_empty() => {
+                        let task = launched.remove(pick % launched.len());
+                        let key = (task.stage, task.partition);
+                        if matches!(next, Move::Fail(_)) {
+                            *failures.entry(key).or_default() += 1;
+                            job.failed(task, format!("attempt {}", task.attempt))
+                        } else {
+                            first_success.entry(key).or_insert(value(task));
+                            if task.stage == 2 {
+                                job.result_succeeded(
+                                    task,
+                                    Box::new(value(task)),
+                                    TaskCounters::default(),
+                                )
+                            } else {
+                                job.map_succeeded(
+                                    task,
+                                    Box::new(value(task)),
+                                    TaskCounters::default(),
+                                )
+                            }
+                        }
+                    }
+                    _ => panic!("the job is not over, but no task is running"),
+                };
+            }
+        });
+        prop_assert_eq!(
+            action.prepared.load(std::sync::atomic::Ordering::Relaxed),
+            1
+        );
+        let aborted = action.aborted.load(std::sync::atomic::Ordering::Relaxed);
+        match outcome {
+            Ok(result) => {
+                prop_assert_eq!(aborted, 0);
+                let result = *result.downcast::<Vec<u64>>().unwrap();
+                let expected: Vec<u64> = (0..parts[2]).map(|p| first_success[&(2, p)]).collect();
+                prop_assert_eq!(result, expected);
+                for (stage, dep) in deps.iter().enumerate() {
+                    let finalized = dep.finalized.lock().unwrap();
+                    prop_assert_eq!(
+                        finalized.len(),
+                        1,
+                        "stage {} finalized {} times",
+                        stage,
+                        finalized.len()
+                    );
+                    let expected: Vec<u64> = (0..parts[stage])
+                        .map(|p| first_success[&(stage, p)])
+                        .collect();
+                    prop_assert_eq!(&finalized[0], &expected);
+                }
+            }
+            Err(Error::Task {
+                job,
+                stage,
+                partition,
+                attempts,
+                message,
+            }) => {
+                prop_assert_eq!(aborted, 1);
+                prop_assert_eq!(job, "model");
+                prop_assert!(message.starts_with("attempt") || lost_any, "{}", message);
+                if !lost_any {
+                    prop_assert_eq!(attempts, max_attempts);
+                    prop_assert_eq!(failures[&(stage, partition)], max_attempts);
+                }
+            }
+            Err(other) => prop_assert!(false, "unexpected error: {other}"),
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn a_run_matches_the_model(
+            parts in [1..4usize, 1..4usize, 1..4usize],
+            max_attempts in 1..4u32,
+            moves in moves(),
+        ) {
+            check(parts, max_attempts, moves)?;
+        }
+    }
+
+    #[test]
+    fn a_panic_while_finalizing_or_merging_fails_the_job_and_aborts() {
+        for (panics, says) in [
+            (
+                (true, false),
+                "finishing stage 0 on the driver panicked: bad sort key",
+            ),
+            (
+                (false, true),
+                "merging the partition results on the driver panicked: bad reduce function",
+            ),
+        ] {
+            let (plan, action, _) = chain([1, 1, 1], panics);
+            let err = run(&plan, 1, |job| {
+                let mut progress = job.start();
+                loop {
+                    let steps = match progress {
+                        Progress::Done(result) => return result,
+                        Progress::Running(steps) => steps,
+                    };
+                    progress = Progress::Running(Vec::new());
+                    for step in steps {
+                        if let Step::Launch(task) = step {
+                            let done = if task.stage == 2 {
+                                job.result_succeeded(task, Box::new(1u64), TaskCounters::default())
+                            } else {
+                                job.map_succeeded(task, Box::new(1u64), TaskCounters::default())
+                            };
+                            progress = progress.and_then(|| done);
+                        }
+                    }
+                }
+            })
+            .unwrap_err();
+            assert_eq!(
+                err,
+                Error::Job {
+                    job: "model".into(),
+                    message: says.into()
+                }
+            );
+            assert_eq!(action.aborted.load(std::sync::atomic::Ordering::Relaxed), 1);
+        }
+    }
+}

@@ -7,9 +7,8 @@
 //! them). Here the closure hands each key to an [`Emit`] by reference
 //! (`&str` out of the line it holds); the combiner looks it up borrowed
 //! (hashbrown's `entry_ref`) and copies it into an owned key only the first
-//! time the partition sees it. On the word-count benchmark that is the
-//! difference between 1.60× and 1.03× a hand-written baseline (README,
-//! benchmarks).
+//! time the partition sees it. BENCHMARKS.md compares the two on word
+//! count (`wordcount` against `wordcount-chain`, `scripts/bench.sh`).
 //!
 //! Semantics are `reduce_by_key`'s: `reduce` must be associative and
 //! commutative, and the result is hash-partitioned by key.

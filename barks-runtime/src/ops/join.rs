@@ -198,7 +198,7 @@ impl<K: Hash + Eq + Clone + 'static, V: Clone, W: Clone> OuterJoin<K, V, W> {
             current,
             ..
         } = self;
-        let mut rows = |mut acc, k: K, v: V, m: Matches<W>, from: usize| {
+        let mut rows = |mut acc, k: K, v: V, m: Matches<'_, W>, from: usize| {
             // Each match but the last gets copies; the last takes the record.
             for i in from..m.len() - 1 {
                 acc = g(acc, (k.clone(), (v.clone(), m.get(i).clone())));

@@ -30,7 +30,7 @@ fn main() -> ExitCode {
     // Freed memory is kept for reuse instead of being returned to the OS
     // and faulted in (and zeroed by the kernel) again: iterative jobs free
     // and rebuild their tables every iteration. A process-wide setting, so
-    // barks and the baseline run with it alike (README, benchmarks).
+    // barks and the baseline run with it alike (BENCHMARKS.md).
     // SAFETY: sets an integer option; mimalloc is linked as the allocator.
     unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
     match run() {

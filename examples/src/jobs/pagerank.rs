@@ -6,8 +6,7 @@
 //!
 //! The cached edge lists are `Arc<[u32]>`: every iteration's join hands
 //! each one out again, and a `Vec` would be copied each time (a JVM shares
-//! the object; in Rust sharing is an `Arc`). About a tenth of an
-//! iteration's time (README, benchmarks).
+//! the object; in Rust sharing is an `Arc`).
 
 use super::{JobResult, parse_edge, parse_lines, path_arg};
 use crate::canonical::Outcome;

@@ -3,9 +3,9 @@
 //! Two barks versions: `wordcount` with `flat_map_reduce_by_key`, whose
 //! closure lends each word to the map-side combiner (an owned `String` only
 //! per new word of a partition), and `wordcount-chain` (not in
-//! BENCHMARKS.md; same output) with Spark's
+//! shared/BENCHMARKS.md's job list; same output) with Spark's
 //! `flat_map(..).map(..).reduce_by_key(..)`, which allocates a `String` per
-//! word. The README's benchmark table has both.
+//! word. BENCHMARKS.md's table has both.
 
 use super::{FastMap, JobResult, chunk_count, line_chunks, path_arg, read_file};
 use crate::canonical::Outcome;
