@@ -710,7 +710,8 @@ fn secret_sources_are_taken_in_order_flag_file_env_env_file() {
     std::fs::write(&short_file, "tiny-Secret-9\n").unwrap();
     let expose = |s: Option<Secret>| s.map(|s| s.expose().to_owned());
 
-    // Only this test touches these variables.
+    // SAFETY: only this test touches these variables, and no other test
+    // of this binary reads the environment for a secret.
     unsafe {
         std::env::set_var("BARKS_SECRET", "from-the-environment-0123");
         std::env::set_var("BARKS_SECRET_FILE", &env_file);
@@ -727,21 +728,25 @@ fn secret_sources_are_taken_in_order_flag_file_env_env_file() {
         expose(from_env).as_deref(),
         Some("from-the-environment-0123")
     );
+    // SAFETY: as above.
     unsafe { std::env::remove_var("BARKS_SECRET") };
     let from_env_file = Secret::from_sources(None, None).unwrap();
     assert_eq!(
         expose(from_env_file).as_deref(),
         Some("from-the-env-secret-file-0123")
     );
+    // SAFETY: as above.
     unsafe { std::env::set_var("BARKS_SECRET_FILE", dir.join("missing")) };
     let err = Secret::from_sources(None, None).unwrap_err().to_string();
     assert!(
         err.contains("missing") && err.contains("BARKS_SECRET_FILE"),
         "{err}"
     );
+    // SAFETY: as above.
     unsafe { std::env::set_var("BARKS_SECRET", "") };
     let err = Secret::from_sources(None, None).unwrap_err().to_string();
     assert!(err.contains("BARKS_SECRET is empty"), "{err}");
+    // SAFETY: as above.
     unsafe {
         std::env::remove_var("BARKS_SECRET");
         std::env::remove_var("BARKS_SECRET_FILE");

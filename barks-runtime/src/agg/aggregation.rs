@@ -142,8 +142,8 @@ impl<K: Hash + Eq + 'static, V, C> Aggregation<K, V, C> {
         // cursor's pointers, made from it, stay valid until it is used
         // again (a closure borrowing `self` would invalidate them).
         let this: *mut Self = self;
-        // SAFETY (every `&mut *this` below): `this` is `self`, not used
-        // otherwise until the fold is done.
+        // SAFETY: `this` is `self`, not used otherwise until the fold is
+        // done (so for every `&mut *this` below).
         let mut cursor = unsafe { &mut *this }.cursor();
         let added = records.fold(0, |added, (k, v)| {
             if let Some(cursor) = &mut cursor
@@ -156,6 +156,7 @@ impl<K: Hash + Eq + 'static, V, C> Aggregation<K, V, C> {
                 return added + usize::from(new);
             }
             // The table has to grow or turn into a hash table, or is one.
+            // SAFETY: as above; the cursor is remade before its next use.
             let aggregation = unsafe { &mut *this };
             aggregation.count_added(added);
             aggregation.add((k, v), &create, &merge);

@@ -29,6 +29,7 @@ pub(crate) fn upsert<K: Hash + Eq, V>(
     // SAFETY: the occupied value's pointer is derived from `table`, and
     // neither is used by anything else until `merge_in_place` returns.
     match unsafe { (*table).entry(key) } {
+        // SAFETY: `e` points into `table`, which nothing else uses meanwhile.
         Entry::Occupied(e) => unsafe { merge_in_place(table, e.into_mut(), |v| f(Some(v))) },
         Entry::Vacant(e) => {
             e.insert(f(None));
@@ -50,6 +51,7 @@ pub(crate) fn upsert_borrowed<K, Q, V>(
     let table: *mut FastMap<K, V> = table;
     // SAFETY: as in `upsert`.
     match unsafe { (*table).entry_ref(key) } {
+        // SAFETY: as in `upsert`.
         EntryRef::Occupied(e) => unsafe { merge_in_place(table, e.into_mut(), |v| f(Some(v))) },
         EntryRef::Vacant(e) => {
             e.insert(f(None));
