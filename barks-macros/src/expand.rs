@@ -10,6 +10,11 @@
 //! of the next statement's chain is inlined there first, so
 //! `let contribs = links.join(ranks).flat_map(f); ranks = contribs.reduce_by_key(g);`
 //! fuses as one chain would.
+//!
+//! Every closure argument of an operator becomes a `move` closure: a
+//! pipeline's closures run in tasks, so they must be `'static`, and a
+//! closure that reads a job argument (`.filter(|x| *x > min)`) would
+//! otherwise borrow it and fail with E0373 until the user writes `move`.
 
 use crate::parse::{Call, Chain, Head, Pipeline, Stmt};
 use crate::validate::Facts;
@@ -57,9 +62,9 @@ fn fusable(call: &Call) -> Option<(&'static str, bool)> {
 /// One operator call on `out`. A path call (`Dataset::op(data, ..)`) rather
 /// than a method call: an unmet bound of the operator (e.g. `T: Pair` for
 /// `reduce_by_key`) is then reported with the bound's own message instead
-/// of "method exists but its trait bounds were not satisfied". Everything
-/// is spanned at the operator, the receiver too (through `__barks_data`),
-/// so such an error points at it, once.
+/// of "method exists but its trait bounds were not satisfied". The call is
+/// spanned at the operator, the receiver too (through `__barks_data`), so
+/// such an error points at it, once.
 fn call(out: TokenStream, call: &Call) -> TokenStream {
     let name = &call.name;
     let binary = crate::ops::method_kind(&name.to_string()) == Some(crate::ops::Kind::Binary);
@@ -70,9 +75,15 @@ fn call(out: TokenStream, call: &Call) -> TokenStream {
             quote!(#a)
         }
     });
-    quote_spanned!(name.span()=> {
-        let __barks_data = &#out;
-        ::barks::Dataset::#name(__barks_data, #(#args),*)
+    let data = quote_spanned!(name.span()=> __barks_data);
+    let call = quote_spanned!(name.span()=> ::barks::Dataset::#name(#data, #(#args),*));
+    // The `let` itself is the macro's (call-site span): a statement spanned
+    // at the user's tokens is where rustc would put a suggested statement,
+    // e.g. `let value = word.clone();` in the middle of the chain; at the
+    // call site it goes before `pipeline!`, where it belongs.
+    quote!({
+        let #data = &#out;
+        #call
     })
 }
 
@@ -105,9 +116,9 @@ fn fused(input: TokenStream, run: &[Step], consumer: Option<&Call>) -> TokenStre
     let steps = run.iter().zip(&fns).map(|((c, _, _), f)| {
         let name = &c.name;
         let arg = &c.args[0];
-        quote_spanned!(name.span()=>
-            let (#f, __barks_t) = ::barks::__private::fuse::#name(__barks_t, #arg);
-        )
+        let step = quote_spanned!(name.span()=> ::barks::__private::fuse::#name(__barks_t, #arg));
+        // A call-site `let`, as in `call`.
+        quote!(let (#f, __barks_t) = #step;)
     });
     let applies = run.iter().zip(&fns).map(|((c, apply, _), f)| {
         let apply = syn::Ident::new(apply, c.name.span());
@@ -290,9 +301,46 @@ fn block(list: &[Stmt], facts: &Facts) -> TokenStream {
         .collect()
 }
 
+/// `arg` with `move` added if it is a closure (possibly in parentheses, or
+/// in the invisible group of a `macro_rules!` `$f:expr`) written without
+/// it. The `move` is spanned at the closure's first `|`, so an error about
+/// what it moves points at the user's closure.
+fn move_closure(arg: &mut Expr) {
+    match arg {
+        Expr::Closure(c) if c.capture.is_none() => {
+            c.capture = Some(syn::Token![move](c.or1_token.span));
+        }
+        Expr::Paren(p) => move_closure(&mut p.expr),
+        Expr::Group(g) => move_closure(&mut g.expr),
+        _ => {}
+    }
+}
+
+fn move_closures_in_chain(chain: &mut Chain) {
+    for call in &mut chain.calls {
+        call.args.iter_mut().for_each(move_closure);
+    }
+}
+
+/// Every operator's closure arguments in `list` and `output` made `move`.
+fn move_closures(list: &mut [Stmt], output: Option<&mut Chain>) {
+    for stmt in list {
+        match stmt {
+            Stmt::Let { chain, .. } | Stmt::Assign { chain, .. } => move_closures_in_chain(chain),
+            Stmt::For { body, .. } => move_closures(body, None),
+        }
+    }
+    if let Some(chain) = output {
+        move_closures_in_chain(chain);
+    }
+}
+
 /// The pipeline as a block expression whose value is its `Output`.
 pub fn expand(pipeline: &Pipeline, facts: &Facts) -> TokenStream {
-    let (list, output) = inline_single_reads(&pipeline.stmts, pipeline.output.clone(), facts);
+    let mut stmts = pipeline.stmts.clone();
+    let mut output = pipeline.output.clone();
+    move_closures(&mut stmts, output.as_mut());
+    let (list, output) = inline_single_reads(&stmts, output, facts);
     let body = block(&list, facts);
     let output = output.as_ref().map(chain);
     quote! {{

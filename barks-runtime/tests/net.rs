@@ -865,6 +865,9 @@ mod raw {
 
     use super::{ALPN, loopback};
 
+    /// The ring provider, as the library uses (deprecated since rustls
+    /// 0.23.48 with no ring replacement: see `tls.rs`).
+    #[allow(deprecated)]
     fn provider() -> Arc<rustls::crypto::CryptoProvider> {
         Arc::new(rustls::crypto::ring::default_provider())
     }
@@ -959,7 +962,7 @@ mod raw {
             Ok(HandshakeSignatureValid::assertion())
         }
         fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-            rustls::crypto::ring::default_provider()
+            provider()
                 .signature_verification_algorithms
                 .supported_schemes()
         }

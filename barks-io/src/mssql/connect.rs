@@ -19,6 +19,9 @@ pub(crate) fn connect(url: &str) -> Result<MssqlClient, String> {
         Config::from_ado_string(url).map_err(|e| format!("invalid connection string: {e}"))?;
     // tiberius pulls aws-lc beside ring: name the provider explicitly
     // (installing it is idempotent; an already installed one stays).
+    // rustls 0.23.48 deprecates the ring provider (no post-quantum key
+    // exchange) without a ring replacement; barks keeps ring.
+    #[allow(deprecated)]
     let _ = rustls::crypto::ring::default_provider().install_default();
     block_on(async {
         let open = async {

@@ -36,6 +36,9 @@ fn rt() -> &'static Runtime {
 
 /// The reference: tiberius used directly.
 async fn reference() -> Client<Compat<TcpStream>> {
+    // The ring provider, as the library installs it (deprecated since
+    // rustls 0.23.48 with no ring replacement: see `mssql/connect.rs`).
+    #[allow(deprecated)]
     let _ = rustls::crypto::ring::default_provider().install_default();
     let config = Config::from_ado_string(&url()).unwrap();
     let tcp = TcpStream::connect(config.get_addr()).await.unwrap();

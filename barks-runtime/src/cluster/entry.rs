@@ -67,19 +67,40 @@ fn resolve(addr: &str) -> Result<SocketAddr> {
         .ok_or_else(|| bad("it resolves to no address".into()))
 }
 
-const USAGE: &str =
-    "usage: worker --join HOST:PORT [--slots N] [--secret S | --secret-file PATH] [--bind IP:PORT]
+const USAGE: &str = "\
+usage: worker --join HOST:PORT [--slots N] [--secret S | --secret-file PATH] [--bind IP:PORT]
               [--shuffle-memory BYTES] [--spill-dir DIR]
 
 Joins the barks driver at HOST:PORT (a driver started with --master quic://HOST:PORT)
-and runs its tasks until the driver exits. The cluster secret comes from --secret,
---secret-file, BARKS_SECRET or BARKS_SECRET_FILE. --slots is the number of tasks run
-at once (default: the machine's cores). --bind is where other workers fetch this
-one's shuffle blocks (default: this machine's address towards the driver, any port).
---shuffle-memory (or BARKS_SHUFFLE_MEMORY) is how much shuffle map output the worker
-keeps in memory, e.g. 512m or 2g (default 1g); outputs beyond it are written to a
-directory the worker makes in --spill-dir (or BARKS_SPILL_DIR; default: the system
-temp directory) and removes when it exits.";
+and runs its tasks until the driver exits. A worker runs only the jobs compiled into
+it: driver and worker must be the same build.
+
+flags:
+  --join HOST:PORT         the driver's address (required)
+  --slots N                how many tasks run at once (default: the machine's cores)
+  --secret S               the cluster secret, the driver's (default: BARKS_SECRET)
+  --secret-file PATH       a file holding the cluster secret (default: BARKS_SECRET_FILE)
+  --bind IP:PORT           where other workers fetch this one's shuffle blocks (default:
+                           this machine's address towards the driver, any port)
+  --shuffle-memory BYTES   how much shuffle map output is kept in memory, e.g. 512m or
+                           2g (default: BARKS_SHUFFLE_MEMORY, else 1g); more is spilled
+  --spill-dir DIR          where the worker makes its spill directory, removed when it
+                           exits (default: BARKS_SPILL_DIR, else the system temp directory)
+  -h, --help               print this help and exit
+
+environment:
+  BARKS_SECRET, BARKS_SECRET_FILE
+                           the cluster secret, or the file holding it, when neither
+                           --secret nor --secret-file is given
+  BARKS_SHUFFLE_MEMORY     the shuffle memory budget when --shuffle-memory is not given
+  BARKS_SPILL_DIR          the spill directory's parent when --spill-dir is not given
+  BARKS_LOG                what is logged to stderr: error, warn, info, debug or trace
+                           (default warn)";
+
+/// The usage lines of `USAGE` (up to its first blank line).
+fn short_usage() -> &'static str {
+    USAGE.split("\n\n").next().unwrap_or(USAGE)
+}
 
 /// The `main` of a worker binary: parses the command line and runs a worker.
 /// A crate's `src/bin/worker.rs` is one line: `fn main() { barks::worker_main() }`
@@ -96,9 +117,15 @@ pub fn worker_main() -> ! {
 }
 
 fn parse_and_run(args: Vec<String>) -> Result<()> {
+    // Help wins wherever it is, also where a flag's value would be
+    // (`--join --help`).
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        return Ok(());
+    }
     let usage = |why: String| Error::Net {
         peer: None,
-        message: format!("{why}\n{USAGE}"),
+        message: format!("{why}\n{}\n(--help lists every flag)", short_usage()),
     };
     let mut join = None;
     let mut slots = None;
@@ -113,10 +140,6 @@ fn parse_and_run(args: Vec<String>) -> Result<()> {
             Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
             _ => (arg.clone(), None),
         };
-        if flag == "--help" || flag == "-h" {
-            println!("{USAGE}");
-            return Ok(());
-        }
         let mut value = || {
             inline
                 .clone()

@@ -7,7 +7,7 @@
 //! the hand-written rayon + foldhash version instead of the barks one.
 
 use examples::bench::{self, JOBS, Mode};
-use examples::cli::Args;
+use examples::cli::{self, Args, Help};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -25,6 +25,40 @@ unsafe extern "C" {
 }
 
 const USAGE: &str = "usage: barks-bench JOB --data DIR --out DIR [--master M] [--baseline]";
+
+const HELP: Help = Help {
+    usage: "barks-bench JOB --data DIR --out DIR [--master URL] [--baseline]",
+    about: "Runs one benchmark job on the inputs barks-gen wrote, writes <out>/<JOB>.tsv and \
+        prints RESULT {\"job_s\": <seconds>} as its last line.\n\nJOB is one of empty, \
+        wordcount, wordcount-chain (wordcount with an owned String per word), groupby, join, \
+        sort, pagerank, kmeans.",
+    flags: &[
+        (
+            "--data DIR",
+            "the benchmark inputs, as barks-gen wrote them (required)",
+        ),
+        ("--out DIR", "where to write <JOB>.tsv (required)"),
+        (
+            "--baseline",
+            "run the hand-written rayon + foldhash version instead of the barks one, on as \
+             many threads as the master names",
+        ),
+        cli::MASTER_FLAG,
+        cli::SECRET_FLAGS,
+    ],
+    env: &[
+        ("PR_ITERS", "pagerank's iterations (default 10)"),
+        (
+            "KM_K, KM_ITERS",
+            "kmeans' cluster count and iterations (defaults 8 and 10)",
+        ),
+        cli::ENV_MASTER,
+        cli::ENV_SECRET,
+        cli::ENV_SPILL,
+        cli::ENV_TIMEOUTS,
+        cli::ENV_LOG,
+    ],
+};
 
 fn main() -> ExitCode {
     // Freed memory is kept for reuse instead of being returned to the OS
@@ -46,7 +80,7 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<f64, Box<dyn std::error::Error + Send + Sync>> {
-    let args = Args::from_env(&["baseline"])?;
+    let args = Args::from_env(&["baseline"], &HELP)?;
     let [job] = args.positional.as_slice() else {
         return Err(format!("{USAGE}\njobs: {}", JOBS.join(", ")).into());
     };

@@ -3,14 +3,29 @@
 //! Scale 1 (the default) gives ~110 MB of text and 10M kv rows; use e.g.
 //! `--scale 0.01` for tests.
 
-use examples::cli::Args;
+use examples::cli::{Args, Help};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+const HELP: Help = Help {
+    usage: "barks-gen --out DIR [--scale S] [--seed N]",
+    about: "Writes the benchmark inputs (words.txt, kv.csv, names.csv, edges.txt, points.csv) \
+        deterministically: the same seed and scale give the same bytes on any machine.",
+    flags: &[
+        ("--out DIR", "where to write the files (required)"),
+        (
+            "--scale S",
+            "the size: 1 gives ~110 MB of text and 10M kv rows; e.g. 0.01 for tests (default 1)",
+        ),
+        ("--seed N", "the random seed (default 42)"),
+    ],
+    env: &[],
+};
+
 fn main() -> ExitCode {
     let run = || -> Result<(), Box<dyn std::error::Error>> {
-        let args = Args::from_env(&[])?;
+        let args = Args::from_env(&[], &HELP)?;
         let out = PathBuf::from(
             args.get("out")
                 .ok_or("usage: barks-gen --out DIR [--scale S] [--seed N]")?,

@@ -18,13 +18,65 @@
 //! and create the output's bucket).
 
 use barks::prelude::*;
-use examples::cli::Args;
+use examples::cli::{self, Args, Help};
 use examples::etl::output::{prepare_output, url_from_env};
 use examples::etl::sales::{region_totals_summary, sales_by_region, setup_sales_table};
 use std::process::ExitCode;
 
+const HELP: Help = Help {
+    usage: "basic_etl [--setup [--rows N]] [--overwrite] [--pg-url URL] [--table NAME]
+        [--output DIR] [--partitions N] [--master URL]",
+    about: "PostgreSQL -> transform -> Parquet: reads the sales table in parallel ranges of id, \
+        drops refunded sales, sums each region's revenue and writes the totals as Parquet to \
+        --output (s3://bucket/prefix or a local directory), then reads them back and prints \
+        what it wrote.",
+    flags: &[
+        (
+            "--pg-url URL",
+            "the PostgreSQL database (default: BARKS_PG_URL, else BARKS_TEST_PG_URL)",
+        ),
+        ("--table NAME", "the sales table (default sales)"),
+        (
+            "--output DIR",
+            "where the Parquet files go (default s3://barks-examples/sales-by-region)",
+        ),
+        (
+            "--partitions N",
+            "how many ranges of id are read in parallel (default 4)",
+        ),
+        (
+            "--setup",
+            "first create the table and fill it with --rows demo sales, and create the \
+             output's bucket",
+        ),
+        (
+            "--rows N",
+            "how many demo sales --setup writes (default 100000)",
+        ),
+        ("--overwrite", "remove an earlier output first"),
+        cli::MASTER_FLAG,
+        cli::SECRET_FLAGS,
+    ],
+    env: &[
+        (
+            "BARKS_PG_URL, BARKS_TEST_PG_URL",
+            "the database when --pg-url is not given",
+        ),
+        (
+            "BARKS_S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, ...",
+            "the S3 settings of an s3:// output, as for every s3:// path (see the README's \
+             Configuration)",
+        ),
+        cli::ENV_MASTER,
+        cli::ENV_SECRET,
+        cli::ENV_SPILL,
+        cli::ENV_TIMEOUTS,
+        cli::ENV_LOG,
+    ],
+};
+
 fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Args::from_env(&["setup", "overwrite"])?;
+    let args = Args::from_env(&["setup", "overwrite"], &HELP)?;
     let url = match args.get("pg-url") {
         Some(u) => u.to_string(),
         None => url_from_env("pg-url", &["BARKS_PG_URL", "BARKS_TEST_PG_URL"])?,

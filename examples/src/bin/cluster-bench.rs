@@ -10,7 +10,7 @@
 //! prints a markdown table.
 
 use barks::prelude::*;
-use examples::cli::Args;
+use examples::cli::{self, Args, Help};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -31,6 +31,18 @@ fn shuffle_bytes(records: u64, record_bytes: usize, partitions: usize) -> u64 {
     }
 }
 
+const HELP: Help = Help {
+    usage: "cluster-bench [--mb N] [--tasks N]",
+    about: "Measures cluster-mode costs on local[2] and local-cluster[2,1] (best of 3 runs) and \
+        prints a markdown table: per-task overhead (an empty job of --tasks tasks) and shuffle \
+        throughput over loopback (repartition of --mb MB of 1 KiB records).",
+    flags: &[
+        ("--mb N", "megabytes to repartition (default 256)"),
+        ("--tasks N", "tasks of the empty job (default 1000)"),
+    ],
+    env: &[cli::ENV_SPILL, cli::ENV_TIMEOUTS, cli::ENV_LOG],
+};
+
 /// Seconds of the fastest of `runs` runs of `f`.
 fn best_of(runs: usize, mut f: impl FnMut() -> barks::Result<u64>) -> barks::Result<f64> {
     let mut best = f64::MAX;
@@ -44,7 +56,7 @@ fn best_of(runs: usize, mut f: impl FnMut() -> barks::Result<u64>) -> barks::Res
 
 fn main() -> ExitCode {
     let run = || -> Result<(), Box<dyn std::error::Error>> {
-        let args = Args::from_env(&[])?;
+        let args = Args::from_env(&[], &HELP)?;
         let mb: u64 = args.get_or("mb", 256)?;
         let tasks: usize = args.get_or("tasks", 1000)?;
         let local = Context::new("local[2]")?;

@@ -12,10 +12,41 @@
 
 use barks::io::{BadRecord, dropped_records};
 use barks::prelude::*;
-use examples::cli::Args;
+use examples::cli::{self, Args, Help};
 use std::process::ExitCode;
 
 const EMBEDDED: &str = include_str!("../../data/trades.csv");
+
+const HELP: Help = Help {
+    usage: "csv_to_parquet [--input PATH --output DIR] [--mode failfast|drop|permissive]
+        [--master URL]",
+    about: "Converts CSV rows of trades (trade_id, symbol, price, qty, trader) to Parquet. \
+        Without --input and --output it converts an embedded small CSV with three bad rows \
+        into a temporary directory, in every mode (or the one --mode names), and prints what \
+        it wrote.",
+    flags: &[
+        (
+            "--input PATH",
+            "the CSV: a file, a directory or a glob; .gz and .zst too (with --output)",
+        ),
+        ("--output DIR", "where the Parquet files go (with --input)"),
+        (
+            "--mode MODE",
+            "what a bad row does: failfast stops at the first with its file, line and field; \
+             drop skips them and prints how many; permissive keeps them, every column \
+             nullable plus a _corrupt_record column with the raw line (default failfast)",
+        ),
+        cli::MASTER_FLAG,
+        cli::SECRET_FLAGS,
+    ],
+    env: &[
+        cli::ENV_MASTER,
+        cli::ENV_SECRET,
+        cli::ENV_SPILL,
+        cli::ENV_TIMEOUTS,
+        cli::ENV_LOG,
+    ],
+};
 
 /// The schema: one trade per CSV row.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -118,7 +149,7 @@ fn convert_with(ctx: &Context, mode: &str, input: &str, output: &str) -> barks::
 
 fn main() -> ExitCode {
     let run = || -> Result<(), Box<dyn std::error::Error>> {
-        let args = Args::from_env(&[])?;
+        let args = Args::from_env(&[], &HELP)?;
         let ctx = Context::new(&args.master())?;
         let mode = args.get("mode");
         if let Some(m) = mode

@@ -8,11 +8,39 @@
 //! Flags: `--k K` (default 4 on generated data, 8 on a file), `--iters N`
 //! (default 10), `--master M`. The initial centres are the first K points.
 
-use examples::cli::Args;
+use examples::cli::{self, Args, Help};
 use examples::datagen::Rng;
 use examples::jobs::kmeans::run_barks;
 use std::fmt::Write as _;
 use std::process::ExitCode;
+
+const HELP: Help = Help {
+    usage: "kmeans [--input PATH] [--k K] [--iters N] [--master URL]",
+    about: "K-means (Lloyd's algorithm) as a driver loop: one job parses and persists the \
+        points, then each iteration runs a job with the current centres. Prints the centres; \
+        the initial centres are the first K points.",
+    flags: &[
+        (
+            "--input PATH",
+            "the points, as `x1,...,xd` CSV rows (default: 20,000 generated 2-d points around \
+             4 centres)",
+        ),
+        (
+            "--k K",
+            "how many clusters (default 4 on generated points, 8 on a file)",
+        ),
+        ("--iters N", "how many iterations (default 10)"),
+        cli::MASTER_FLAG,
+        cli::SECRET_FLAGS,
+    ],
+    env: &[
+        cli::ENV_MASTER,
+        cli::ENV_SECRET,
+        cli::ENV_SPILL,
+        cli::ENV_TIMEOUTS,
+        cli::ENV_LOG,
+    ],
+};
 
 /// Points around `k` centres on a circle of radius 10, as CSV rows.
 fn generated_points(n: usize, k: usize) -> String {
@@ -31,7 +59,7 @@ fn generated_points(n: usize, k: usize) -> String {
 
 fn main() -> ExitCode {
     let run = || -> Result<(), Box<dyn std::error::Error>> {
-        let args = Args::from_env(&[])?;
+        let args = Args::from_env(&[], &HELP)?;
         let iters: usize = args.get_or("iters", 10)?;
         let master = args.master();
         let mut temp = None;

@@ -20,13 +20,66 @@
 //! bucket).
 
 use barks::prelude::*;
-use examples::cli::Args;
+use examples::cli::{self, Args, Help};
 use examples::etl::output::{prepare_output, url_from_env};
 use examples::etl::page_views::{page_totals_summary, views_by_page, write_demo_views};
 use std::process::ExitCode;
 
+const HELP: Help = Help {
+    usage: "mongodb_to_s3 [--setup [--rows N]] [--overwrite] [--mongo-url URL] [--db NAME]
+        [--collection NAME] [--output DIR] [--partitions N] [--master URL]",
+    about: "MongoDB -> transform -> Parquet: reads the page_views collection in ranges of _id \
+        of about equal size, drops views by bots and writes the views, referred views and view \
+        time per page as Parquet to --output (s3://bucket/prefix or a local directory), then \
+        reads them back and prints what it wrote.",
+    flags: &[
+        (
+            "--mongo-url URL",
+            "the MongoDB server (default: BARKS_MONGO_URL, else BARKS_TEST_MONGO_URL)",
+        ),
+        ("--db NAME", "the database (default barks_examples)"),
+        ("--collection NAME", "the collection (default page_views)"),
+        (
+            "--output DIR",
+            "where the Parquet files go (default s3://barks-examples/views-by-page)",
+        ),
+        (
+            "--partitions N",
+            "how many ranges of _id are read in parallel (default 4)",
+        ),
+        (
+            "--setup",
+            "first insert --rows demo views with _ids 0..N (existing _ids are kept, so it can \
+             run again), and create the output's bucket",
+        ),
+        (
+            "--rows N",
+            "how many demo views --setup inserts (default 100000)",
+        ),
+        ("--overwrite", "remove an earlier output first"),
+        cli::MASTER_FLAG,
+        cli::SECRET_FLAGS,
+    ],
+    env: &[
+        (
+            "BARKS_MONGO_URL, BARKS_TEST_MONGO_URL",
+            "the server when --mongo-url is not given",
+        ),
+        (
+            "BARKS_S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, ...",
+            "the S3 settings of an s3:// output, as for every s3:// path (see the README's \
+             Configuration)",
+        ),
+        cli::ENV_MASTER,
+        cli::ENV_SECRET,
+        cli::ENV_SPILL,
+        cli::ENV_TIMEOUTS,
+        cli::ENV_LOG,
+    ],
+};
+
 fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Args::from_env(&["setup", "overwrite"])?;
+    let args = Args::from_env(&["setup", "overwrite"], &HELP)?;
     let url = match args.get("mongo-url") {
         Some(u) => u.to_string(),
         None => url_from_env("mongo-url", &["BARKS_MONGO_URL", "BARKS_TEST_MONGO_URL"])?,

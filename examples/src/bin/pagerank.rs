@@ -7,11 +7,38 @@
 //! Prints the ten highest-ranked nodes. Flags: `--iters N` (default 10),
 //! `--top N`, `--master M`.
 
-use examples::cli::Args;
+use examples::cli::{self, Args, Help};
 use examples::datagen::Rng;
 use examples::jobs::pagerank::page_ranks;
 use std::fmt::Write as _;
 use std::process::ExitCode;
+
+const HELP: Help = Help {
+    usage: "pagerank [--input PATH] [--iters N] [--top N] [--master URL]",
+    about: "PageRank: ranks the nodes of a graph with a loop inside one barks job and prints \
+        the highest-ranked nodes.",
+    flags: &[
+        (
+            "--input PATH",
+            "the graph, as `src dst` lines (default: a generated power-law graph of 2,000 \
+             nodes and 20,000 edges)",
+        ),
+        ("--iters N", "how many iterations (default 10)"),
+        (
+            "--top N",
+            "how many of the highest-ranked nodes to print (default 10)",
+        ),
+        cli::MASTER_FLAG,
+        cli::SECRET_FLAGS,
+    ],
+    env: &[
+        cli::ENV_MASTER,
+        cli::ENV_SECRET,
+        cli::ENV_SPILL,
+        cli::ENV_TIMEOUTS,
+        cli::ENV_LOG,
+    ],
+};
 
 /// A small power-law graph as `src dst` lines.
 fn generated_graph(nodes: u64, edges: u64) -> String {
@@ -31,7 +58,7 @@ fn generated_graph(nodes: u64, edges: u64) -> String {
 
 fn main() -> ExitCode {
     let run = || -> Result<(), Box<dyn std::error::Error>> {
-        let args = Args::from_env(&[])?;
+        let args = Args::from_env(&[], &HELP)?;
         let iters: usize = args.get_or("iters", 10)?;
         let top: usize = args.get_or("top", 10)?;
         let master = args.master();

@@ -33,7 +33,7 @@ use arrow_array::{
 };
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use barks::prelude::*;
-use examples::cli::Args;
+use examples::cli::{self, Args, Help};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::Compression;
@@ -585,9 +585,34 @@ fn drive(args: &Args) -> Result<(), BoxError> {
     Ok(())
 }
 
+const HELP: Help = Help {
+    usage: "parquet_bench [--mb N] [--data DIR] [--runs R] [--master URL]",
+    about: "Parquet read and write throughput of barks against a hand-written reader and \
+        writer that use the parquet crate alone. Generates <DIR>/input-<N>mb.parquet once, runs \
+        every phase R times, each in a child process of this binary, checks that the results \
+        agree and prints a markdown table of the best run of each phase with the medians.",
+    flags: &[
+        ("--mb N", "the input's size in MiB (default 1024)"),
+        (
+            "--data DIR",
+            "where the input is kept (default bench-data/parquet)",
+        ),
+        ("--runs R", "runs of every phase (default 3)"),
+        (
+            "--master URL",
+            "where the barks phases run (default local[2]; BARKS_MASTER is not read)",
+        ),
+        (
+            "--phase P, --input PATH, --out DIR, --rows N",
+            "what the parent passes the child process that runs one phase",
+        ),
+    ],
+    env: &[cli::ENV_LOG],
+};
+
 fn main() -> ExitCode {
     let run = || -> Result<(), BoxError> {
-        let args = Args::from_env(&[])?;
+        let args = Args::from_env(&[], &HELP)?;
         match args.get("phase") {
             Some(phase) => run_phase(phase, &args),
             None => drive(&args),

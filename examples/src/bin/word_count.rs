@@ -10,15 +10,45 @@
 //! `--master local[N]` (or `BARKS_MASTER`) picks where the jobs run.
 
 use barks::prelude::*;
-use examples::cli::Args;
+use examples::cli::{self, Args, Help};
 use examples::top_words::{save_word_counts, top_words_of_file, top_words_of_lines};
 use std::process::ExitCode;
 
 const DEFAULT_TEXT: &str = include_str!("../../data/declaration.txt");
 
+const HELP: Help = Help {
+    usage: "word_count [--input PATH [--output DIR]] [--top N] [--master URL]",
+    about: "Counts words (runs of letters, digits and apostrophes, lower-cased) and prints the \
+        most frequent with their counts, or writes every count to files.",
+    flags: &[
+        (
+            "--input PATH",
+            "a file, directory or glob to count (default: an embedded public-domain text)",
+        ),
+        (
+            "--output DIR",
+            "write every word<TAB>count into DIR/part-* files, committed with DIR/_SUCCESS, \
+             instead of printing the top words (needs --input)",
+        ),
+        (
+            "--top N",
+            "how many of the most frequent words to print (default 10)",
+        ),
+        cli::MASTER_FLAG,
+        cli::SECRET_FLAGS,
+    ],
+    env: &[
+        cli::ENV_MASTER,
+        cli::ENV_SECRET,
+        cli::ENV_SPILL,
+        cli::ENV_TIMEOUTS,
+        cli::ENV_LOG,
+    ],
+};
+
 fn main() -> ExitCode {
     let run = || -> Result<(), Box<dyn std::error::Error>> {
-        let args = Args::from_env(&[])?;
+        let args = Args::from_env(&[], &HELP)?;
         let top: usize = args.get_or("top", 10)?;
         let ctx = Context::new(&args.master())?;
         match (args.get("input"), args.get("output")) {

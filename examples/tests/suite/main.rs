@@ -6,3 +6,4 @@ mod bench_equivalence;
 mod binaries;
 #[cfg(feature = "etl")]
 mod etl;
+mod help;

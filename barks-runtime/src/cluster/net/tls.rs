@@ -24,6 +24,13 @@ pub const ALPN: &[u8] = b"barks/1";
 /// The name in the listener's certificate and the one clients ask for.
 pub(crate) const SERVER_NAME: &str = "barks";
 
+/// The ring provider. rustls 0.23.48 deprecates
+/// `rustls::crypto::ring::default_provider` ("no support for post-quantum
+/// algorithms") without a ring replacement: its only successor is the
+/// aws-lc-rs provider, which barks leaves out (no aws-lc, no cmake). The
+/// `allow` keeps the build warning-free on older and newer 0.23 releases
+/// alike.
+#[allow(deprecated)]
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
