@@ -5,6 +5,8 @@
 #[path = "net/messages.rs"]
 mod messages;
 
+use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
@@ -709,50 +711,61 @@ fn secret_sources_are_taken_in_order_flag_file_env_env_file() {
     let short_file = dir.join("short");
     std::fs::write(&short_file, "tiny-Secret-9\n").unwrap();
     let expose = |s: Option<Secret>| s.map(|s| s.expose().to_owned());
+    // The environment, as a map the test sets (not this process's own).
+    let env = |vars: &[(&str, &OsStr)]| {
+        let vars: HashMap<String, OsString> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_os_string()))
+            .collect();
+        move |name: &str| vars.get(name).cloned()
+    };
+    let both = env(&[
+        ("BARKS_SECRET", OsStr::new("from-the-environment-0123")),
+        ("BARKS_SECRET_FILE", env_file.as_os_str()),
+    ]);
 
-    // SAFETY: only this test touches these variables, and no other test
-    // of this binary reads the environment for a secret.
-    unsafe {
-        std::env::set_var("BARKS_SECRET", "from-the-environment-0123");
-        std::env::set_var("BARKS_SECRET_FILE", &env_file);
-    }
-    let flag = Secret::from_sources(Some("from-the-flag-0123456"), Some(&file)).unwrap();
+    let flag = Secret::from_sources_in(Some("from-the-flag-0123456"), Some(&file), &both).unwrap();
     assert_eq!(expose(flag).as_deref(), Some("from-the-flag-0123456"));
-    let from_file = Secret::from_sources(None, Some(&file)).unwrap();
+    let from_file = Secret::from_sources_in(None, Some(&file), &both).unwrap();
     assert_eq!(
         expose(from_file).as_deref(),
         Some("from-the-secret-file-0123")
     );
-    let from_env = Secret::from_sources(None, None).unwrap();
+    let from_env = Secret::from_sources_in(None, None, &both).unwrap();
     assert_eq!(
         expose(from_env).as_deref(),
         Some("from-the-environment-0123")
     );
-    // SAFETY: as above.
-    unsafe { std::env::remove_var("BARKS_SECRET") };
-    let from_env_file = Secret::from_sources(None, None).unwrap();
+    let env_file_only = env(&[("BARKS_SECRET_FILE", env_file.as_os_str())]);
+    let from_env_file = Secret::from_sources_in(None, None, &env_file_only).unwrap();
     assert_eq!(
         expose(from_env_file).as_deref(),
         Some("from-the-env-secret-file-0123")
     );
-    // SAFETY: as above.
-    unsafe { std::env::set_var("BARKS_SECRET_FILE", dir.join("missing")) };
-    let err = Secret::from_sources(None, None).unwrap_err().to_string();
+    let missing = dir.join("missing");
+    let missing_file = env(&[("BARKS_SECRET_FILE", missing.as_os_str())]);
+    let err = Secret::from_sources_in(None, None, &missing_file)
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("missing") && err.contains("BARKS_SECRET_FILE"),
         "{err}"
     );
-    // SAFETY: as above.
-    unsafe { std::env::set_var("BARKS_SECRET", "") };
-    let err = Secret::from_sources(None, None).unwrap_err().to_string();
+    let empty = env(&[
+        ("BARKS_SECRET", OsStr::new("")),
+        ("BARKS_SECRET_FILE", missing.as_os_str()),
+    ]);
+    let err = Secret::from_sources_in(None, None, &empty)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("BARKS_SECRET is empty"), "{err}");
-    // SAFETY: as above.
-    unsafe {
-        std::env::remove_var("BARKS_SECRET");
-        std::env::remove_var("BARKS_SECRET_FILE");
-    }
-    assert!(Secret::from_sources(None, None).unwrap().is_none());
-    let err = Secret::from_sources(None, Some(&short_file))
+    let nothing = env(&[]);
+    assert!(
+        Secret::from_sources_in(None, None, &nothing)
+            .unwrap()
+            .is_none()
+    );
+    let err = Secret::from_sources_in(None, Some(&short_file), &nothing)
         .unwrap_err()
         .to_string();
     assert!(

@@ -2,6 +2,8 @@
 //! gets it, the [job-run core](job_run) that every engine shares, and the
 //! [local engine](local).
 
+#[cfg(test)]
+pub(crate) mod fakes;
 pub(crate) mod job_run;
 pub(crate) mod local;
 pub(crate) mod task;

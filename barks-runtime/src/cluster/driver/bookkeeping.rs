@@ -213,3 +213,168 @@ impl RunBook {
         progress
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::protocol::WireTask;
+    use crate::exec::fakes::chain;
+    use crate::exec::job_run::{self, Step};
+    use crate::records::codec::encode;
+
+    /// Applies `progress` as the driver does; the tasks it launches.
+    fn launched(book: &mut RunBook, job: &JobRun<'_>, progress: Progress) -> Vec<TaskId> {
+        let Progress::Running(steps) = progress else {
+            panic!("the job ended")
+        };
+        let mut tasks = Vec::new();
+        for step in steps {
+            match step {
+                Step::Launch(task) => tasks.push(task),
+                Step::StageCompleted { stage, summary } => {
+                    book.stage_completed(job, stage, summary).unwrap()
+                }
+            }
+        }
+        tasks
+    }
+
+    fn shuffle_of(job: &JobRun<'_>, stage: usize) -> usize {
+        match job.plan().desc.stages[stage].kind {
+            StageKind::ShuffleMap { shuffle } => shuffle,
+            StageKind::Result => panic!("stage {stage} is no map stage"),
+        }
+    }
+
+    fn done(run: u64, task: TaskId, outcome: Outcome) -> TaskDone {
+        TaskDone {
+            run,
+            task: WireTask::from(task),
+            outcome,
+            counters: Vec::new(),
+        }
+    }
+
+    /// `worker` reports that map task `task` succeeded with summary `value`.
+    fn map_report(
+        book: &mut RunBook,
+        job: &mut JobRun<'_>,
+        worker: u64,
+        task: TaskId,
+        value: u64,
+    ) -> Vec<TaskId> {
+        book.running.insert(task, worker);
+        let payload = encode(&value, "map summary").unwrap();
+        let outcome = Outcome::Map {
+            len: payload.len() as u64,
+        };
+        let progress = book.report(job, worker, done(1, task, outcome), payload, "worker");
+        launched(book, job, progress)
+    }
+
+    fn addr(worker: u64) -> Option<SocketAddr> {
+        Some(([10, 0, 0, worker as u8], 7000).into())
+    }
+
+    #[test]
+    fn a_lost_worker_loses_its_map_outputs_and_fails_its_running_tasks() {
+        let (plan, _, _) = chain([2, 2, 1], (false, false));
+        let outcome = job_run::run(&plan, 4, |job| {
+            let mut book = RunBook::new(job, 1);
+            let start = job.start();
+            let first = launched(&mut book, job, start);
+            assert_eq!(first.len(), 2);
+            assert!(map_report(&mut book, job, 1, first[0], 7).is_empty());
+            let second = map_report(&mut book, job, 2, first[1], 8);
+            // Stage 0 is complete: its readers see where its outputs live,
+            // and its summary, encoded.
+            assert_eq!(second.len(), 2);
+            assert!(second.iter().all(|t| t.stage == 1));
+            let summary: Vec<u64> = vec![7, 8];
+            let inputs = book.inputs(job, 1, addr);
+            assert_eq!(inputs.len(), 1);
+            assert_eq!(inputs[0].maps, vec![addr(1).unwrap(), addr(2).unwrap()]);
+            assert_eq!(inputs[0].summary, encode(&summary, "summary").unwrap());
+
+            // Worker 1 holds map 0 and runs one reducer; it is lost.
+            book.running.insert(second[0], 1);
+            book.running.insert(second[1], 2);
+            let lost = book.lose(job, 1, "worker 1", "killed");
+            let again = launched(&mut book, job, lost);
+            // Map 0 runs again; the orphaned reducer waits for it.
+            assert_eq!(
+                again,
+                vec![TaskId {
+                    stage: 0,
+                    partition: 0,
+                    attempt: 2
+                }]
+            );
+            assert!(!book.running.contains_key(&second[0]));
+            assert!(book.running.contains_key(&second[1]));
+            let nowhere: SocketAddr = ([0, 0, 0, 0], 0).into();
+            assert_eq!(book.inputs(job, 1, addr)[0].maps[0], nowhere);
+            // Losing the same worker again changes nothing.
+            let lost = book.lose(job, 1, "worker 1", "killed");
+            assert!(launched(&mut book, job, lost).is_empty());
+            Err(crate::error::Error::Internal("stop here".into()))
+        });
+        assert!(outcome.is_err());
+    }
+
+    #[test]
+    fn failures_remember_the_worker_and_fetch_failures_forget_the_output() {
+        let (plan, _, _) = chain([1, 1, 1], (false, false));
+        let _ = job_run::run(&plan, 4, |job| {
+            let mut book = RunBook::new(job, 1);
+            let start = job.start();
+            let first = launched(&mut book, job, start)[0];
+            book.running.insert(first, 3);
+            let failed = Outcome::Failed {
+                message: "boom".into(),
+            };
+            let failed = book.report(job, 3, done(1, first, failed), vec![], "worker 3");
+            let retry = launched(&mut book, job, failed);
+            assert_eq!(retry[0].attempt, 2);
+            assert!(book.failed_on[&(0, 0)].contains(&3));
+
+            let reducer = map_report(&mut book, job, 4, retry[0], 1)[0];
+            book.running.insert(reducer, 5);
+            let fetch = Outcome::FetchFailed {
+                shuffle: shuffle_of(job, 0),
+                map: 0,
+                message: "gone".into(),
+            };
+            let fetched = book.report(job, 5, done(1, reducer, fetch), vec![], "worker 5");
+            let rerun = launched(&mut book, job, fetched);
+            // The map output is recomputed and its old holder forgotten; the
+            // reducer used up no attempt.
+            assert_eq!((rerun[0].stage, rerun[0].attempt), (0, 3));
+            assert!(book.locations[0][0].is_none());
+            Err(crate::error::Error::Internal("stop here".into()))
+        });
+    }
+
+    #[test]
+    fn unreadable_reports_fail_the_task_naming_the_worker() {
+        let (plan, _, _) = chain([1, 1, 1], (false, false));
+        let outcome = job_run::run(&plan, 1, |job| {
+            let mut book = RunBook::new(job, 1);
+            let start = job.start();
+            let first = launched(&mut book, job, start)[0];
+            let outcome = Outcome::Map { len: 3 };
+            match book.report(
+                job,
+                9,
+                done(1, first, outcome),
+                vec![0xff; 3],
+                "worker 10.0.0.9",
+            ) {
+                Progress::Done(result) => result,
+                Progress::Running(_) => panic!("one attempt only: the job must fail"),
+            }
+        });
+        let err = outcome.unwrap_err().to_string();
+        assert!(err.contains("its map summary is unreadable"), "{err}");
+    }
+}

@@ -9,6 +9,7 @@
 //! assert_eq!(Secret::generate().expose().len(), 64);
 //! ```
 
+use std::ffi::OsString;
 use std::fmt;
 use std::path::Path;
 
@@ -61,19 +62,37 @@ impl Secret {
         flag: Option<&str>,
         flag_file: Option<&Path>,
     ) -> Result<Option<Secret>, NetError> {
+        Secret::from_sources_in(flag, flag_file, |name| std::env::var_os(name))
+    }
+
+    /// [`from_sources`](Secret::from_sources) with the environment variables
+    /// looked up by `env` instead of in this process's environment.
+    ///
+    /// ```
+    /// use barks_runtime::cluster::net::Secret;
+    ///
+    /// let env = |name: &str| (name == "BARKS_SECRET").then(|| "from-the-environment-0123".into());
+    /// let secret = Secret::from_sources_in(None, None, env).unwrap().unwrap();
+    /// assert_eq!(secret.expose(), "from-the-environment-0123");
+    /// ```
+    pub fn from_sources_in(
+        flag: Option<&str>,
+        flag_file: Option<&Path>,
+        env: impl Fn(&str) -> Option<OsString>,
+    ) -> Result<Option<Secret>, NetError> {
         if let Some(text) = flag {
             return Secret::from_source(text, "--secret").map(Some);
         }
         if let Some(path) = flag_file {
             return Secret::from_file(path, "--secret-file").map(Some);
         }
-        if let Some(text) = std::env::var_os(SECRET_ENV) {
+        if let Some(text) = env(SECRET_ENV) {
             let text = text
                 .into_string()
                 .map_err(|_| NetError::Config(format!("{SECRET_ENV} is not valid UTF-8")))?;
             return Secret::from_source(&text, SECRET_ENV).map(Some);
         }
-        if let Some(path) = std::env::var_os(SECRET_FILE_ENV) {
+        if let Some(path) = env(SECRET_FILE_ENV) {
             return Secret::from_file(Path::new(&path), SECRET_FILE_ENV).map(Some);
         }
         Ok(None)
