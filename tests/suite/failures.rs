@@ -252,3 +252,22 @@ fn a_task_is_retried_up_to_its_attempts() {
     );
     assert!(err.to_string().contains("after 2 attempt(s)"), "{err}");
 }
+
+/// What `fn main() -> barks::Result<()>` prints when a job fails: Rust
+/// prints `Error: {err:?}`, and barks' `Debug` is the `Display` sentence,
+/// naming the job, stage, partition, file and cause, never a struct dump.
+#[test]
+fn main_returning_a_barks_error_prints_the_sentence() {
+    let err = run_bounded(local(2), || {
+        barks::io::csv_file::<(String, u32)>("nonexist.csv", Default::default()).count()
+    })
+    .unwrap_err();
+    let printed = format!("Error: {err:?}");
+    assert_eq!(printed, format!("Error: {err}"));
+    assert!(
+        printed.starts_with("Error: job `<closure>` failed: stage 0, partition 0")
+            && printed.ends_with("nonexist.csv: no such file or directory"),
+        "{printed}"
+    );
+    assert!(!printed.contains('{'), "{printed}");
+}
