@@ -87,7 +87,7 @@ impl<K: Hash + Eq + 'static, V, C> Aggregation<K, V, C> {
     /// with `coming` more known to come (0 if not known).
     pub(crate) fn new(mut table: KeyTable<K, C>, records: usize, coming: usize) -> Self {
         let total = if coming == 0 { 0 } else { records + coming };
-        table.expect(total);
+        table.hint_keys(total);
         Aggregation::Table {
             table,
             records,

@@ -99,7 +99,7 @@ pub(crate) struct DenseTable<C> {
     values: Box<[MaybeUninit<C>]>,
     len: usize,
     /// How many keys the input may still bring, if known (see
-    /// [`expect`](Self::expect)).
+    /// [`hint_keys`](Self::hint_keys)).
     expected: usize,
 }
 
@@ -119,7 +119,7 @@ impl<C> DenseTable<C> {
     /// at the density seen so far. Keys arriving in order (a reduce side
     /// reading sorted map outputs) would otherwise grow it by doubling, a
     /// copy each time. Slots never written cost no memory.
-    pub(crate) fn expect(&mut self, keys: usize) {
+    pub(crate) fn hint_keys(&mut self, keys: usize) {
         self.expected = keys;
     }
 
@@ -445,7 +445,7 @@ mod tests {
         // first table predicts the whole span.
         let keys = 100_000u64;
         let mut table = DenseTable::new();
-        table.expect(keys as usize);
+        table.hint_keys(keys as usize);
         let mut sizes = Vec::new();
         for k in 0..keys {
             assert!(table.reach(2 * k));

@@ -87,7 +87,7 @@ fn counting_sort<K: Key, V>(
     // Each key's group, numbered as first seen; the records of each group;
     // and of each record, its value and its group's number.
     let mut numbers: KeyTable<K, u32> = KeyTable::default();
-    numbers.expect(coming);
+    numbers.hint_keys(coming);
     let mut counts: Vec<u32> = Vec::new();
     let mut values: Vec<V> = Vec::with_capacity(coming);
     let mut group_of: Vec<u32> = Vec::with_capacity(coming);

@@ -54,10 +54,10 @@ impl<K: Hash + Eq + 'static, C> KeyTable<K, C> {
 
     /// Tells the table its input holds about `keys` keys at most (a
     /// direct-address table then grows in fewer steps; see
-    /// [`DenseTable::expect`]).
-    pub(crate) fn expect(&mut self, keys: usize) {
+    /// [`DenseTable::hint_keys`]).
+    pub(crate) fn hint_keys(&mut self, keys: usize) {
         if let KeyTable::Dense(table, _) = self {
-            table.expect(keys);
+            table.hint_keys(keys);
         }
     }
 

@@ -99,7 +99,7 @@ impl<K: Hash + Eq + 'static, W> Default for Build<K, W> {
 impl<K: Hash + Eq + 'static, W> Build<K, W> {
     fn new(right: BoxIter<(K, W)>) -> Self {
         let mut first = KeyTable::default();
-        first.expect(right.size_hint().0);
+        first.hint_keys(right.size_hint().0);
         let mut rest: FastMap<K, Vec<W>> = FastMap::default();
         right.for_each(|(k, w)| match first.get_mut(&k) {
             Some(_) => rest.entry(k).or_default().push(w),
