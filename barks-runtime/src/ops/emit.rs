@@ -57,6 +57,18 @@ impl<K: Key, V, R: Fn(V, V) -> V> Emit<'_, K, V, R> {
     /// so far, or stored with an owned copy of `key` if the partition has
     /// not seen the key before. `key` is any borrowed form of the key type
     /// (`&str` for `String` keys, `&[u8]` for `Vec<u8>`, `&K` itself).
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let words = vec!["to be".to_string(), "or not to be".to_string()];
+    /// let mut lengths = ctx
+    ///     .run(|| parallelize(words, Some(2)).flat_map_reduce_by_key(|line: String, out| for w in line.split(' ') { out.emit(w, w.len()) }, |a, b| a + b).collect())
+    ///     .unwrap();
+    /// lengths.sort();
+    /// assert_eq!(lengths, [("be".to_string(), 4), ("not".to_string(), 3), ("or".to_string(), 2), ("to".to_string(), 4)]);
+    /// ```
     #[inline]
     pub fn emit<Q>(&mut self, key: &Q, value: V)
     where
@@ -77,6 +89,17 @@ impl<T: Data> Dataset<T> {
     /// with `reduce`, as
     /// `flat_map(..).reduce_by_key(reduce)` would, without allocating an
     /// owned key per pair (see the [module docs](crate::ops::emit)).
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let mut counts = ctx
+    ///     .run(|| parallelize(vec![vec![1u8, 2, 1], vec![2, 1]], Some(2)).flat_map_reduce_by_key(|bytes: Vec<u8>, out| bytes.iter().for_each(|b| out.emit(b, 1u64)), |a, b| a + b).collect())
+    ///     .unwrap();
+    /// counts.sort();
+    /// assert_eq!(counts, [(1u8, 3), (2, 2)]);
+    /// ```
     pub fn flat_map_reduce_by_key<K, V, F, R>(&self, f: F, reduce: R) -> Dataset<(K, V)>
     where
         K: Key,
