@@ -195,7 +195,11 @@ impl<T: Data> Dataset<T> {
     ///
     /// let ctx = Context::new("local[2]").unwrap();
     /// // Per partition: its size (on the workers); merged: the list (on the driver).
-    /// let sizes = ctx.run(|| parallelize(vec![1, 2, 3, 4, 5], Some(2)).action(|it| it.count(), |parts| parts)).unwrap();
+    /// let sizes = ctx
+    ///     .run(|| {
+    ///         parallelize(vec![1, 2, 3, 4, 5], Some(2)).action(|it| it.count(), |parts| parts)
+    ///     })
+    ///     .unwrap();
     /// assert_eq!(sizes, vec![2, 3]);
     /// ```
     pub fn action<A, R, P, M>(&self, per_partition: P, merge: M) -> Output<R>
@@ -223,9 +227,22 @@ impl<T: Data> Dataset<T> {
     /// struct Memory; // a sink that keeps the records, in partition order
     /// impl Sink<i32> for Memory {
     ///     type TaskCommit = Vec<i32>;
-    ///     fn prepare(&self) -> Result<()> { Ok(()) }
-    ///     fn write(&self, _: usize, _: u32, records: BoxIter<i32>, _: ErrorSink) -> Result<Vec<i32>> { Ok(records.collect()) }
-    ///     fn commit(&self, tasks: Vec<Vec<i32>>) -> Result<()> { SAVED.lock().unwrap().extend(tasks.concat()); Ok(()) }
+    ///     fn prepare(&self) -> Result<()> {
+    ///         Ok(())
+    ///     }
+    ///     fn write(
+    ///         &self,
+    ///         _: usize,
+    ///         _: u32,
+    ///         records: BoxIter<i32>,
+    ///         _: ErrorSink,
+    ///     ) -> Result<Vec<i32>> {
+    ///         Ok(records.collect())
+    ///     }
+    ///     fn commit(&self, tasks: Vec<Vec<i32>>) -> Result<()> {
+    ///         SAVED.lock().unwrap().extend(tasks.concat());
+    ///         Ok(())
+    ///     }
     ///     fn abort(&self) {}
     /// }
     /// let ctx = Context::new("local[2]").unwrap();
@@ -280,7 +297,8 @@ impl<T: Data> Dataset<T> {
     /// let ctx = Context::new("local[2]").unwrap();
     /// let first = ctx.run(|| parallelize(vec![5, 6, 7], Some(2)).first()).unwrap();
     /// assert_eq!(first, Some(5));
-    /// let none = ctx.run(|| parallelize(vec![5, 6, 7], Some(2)).filter(|x| *x > 9).first()).unwrap();
+    /// let none =
+    ///     ctx.run(|| parallelize(vec![5, 6, 7], Some(2)).filter(|x| *x > 9).first()).unwrap();
     /// assert_eq!(none, None);
     /// ```
     pub fn first(&self) -> Output<Option<T>> {
@@ -312,7 +330,8 @@ impl<T: Data> Dataset<T> {
     /// use barks_runtime::{Context, parallelize};
     ///
     /// let ctx = Context::new("local[2]").unwrap();
-    /// let smallest = ctx.run(|| parallelize(vec![5, 1, 4, 2, 3], Some(2)).take_ordered(2)).unwrap();
+    /// let smallest =
+    ///     ctx.run(|| parallelize(vec![5, 1, 4, 2, 3], Some(2)).take_ordered(2)).unwrap();
     /// assert_eq!(smallest, vec![1, 2]);
     /// ```
     pub fn take_ordered(&self, n: usize) -> Output<Vec<T>>
@@ -358,9 +377,11 @@ impl<T: Data> Dataset<T> {
     /// use barks_runtime::{Context, parallelize};
     ///
     /// let ctx = Context::new("local[2]").unwrap();
-    /// let sum = ctx.run(|| parallelize(vec![1, 2, 3, 4, 5], Some(2)).reduce(|a, b| a + b)).unwrap();
+    /// let sum =
+    ///     ctx.run(|| parallelize(vec![1, 2, 3, 4, 5], Some(2)).reduce(|a, b| a + b)).unwrap();
     /// assert_eq!(sum, Some(15));
-    /// let empty = ctx.run(|| parallelize(Vec::<i32>::new(), Some(2)).reduce(|a, b| a + b)).unwrap();
+    /// let empty =
+    ///     ctx.run(|| parallelize(Vec::<i32>::new(), Some(2)).reduce(|a, b| a + b)).unwrap();
     /// assert_eq!(empty, None);
     /// ```
     pub fn reduce<F: Fn(T, T) -> T + Send + Sync + 'static>(&self, f: F) -> Output<Option<T>> {
@@ -402,7 +423,13 @@ impl<T: Data> Dataset<T> {
     ///
     /// let ctx = Context::new("local[2]").unwrap();
     /// let (sum, count) = ctx
-    ///     .run(|| parallelize(vec![1, 2, 3, 4], Some(2)).aggregate((0, 0u64), |(s, n), x| (s + x, n + 1), |(s, n), (t, m)| (s + t, n + m)))
+    ///     .run(|| {
+    ///         parallelize(vec![1, 2, 3, 4], Some(2)).aggregate(
+    ///             (0, 0u64),
+    ///             |(s, n), x| (s + x, n + 1),
+    ///             |(s, n), (t, m)| (s + t, n + m),
+    ///         )
+    ///     })
     ///     .unwrap();
     /// assert_eq!((sum, count), (10, 4));
     /// ```
@@ -423,11 +450,11 @@ impl<T: Data> Dataset<T> {
     ///
     /// ```
     /// use barks_runtime::{Context, parallelize};
-    ///
-    /// let ctx = Context::new("local[2]").unwrap();
     /// use std::collections::HashMap;
     ///
-    /// let counts = ctx.run(|| parallelize(vec!['a', 'b', 'a'], Some(2)).count_by_value()).unwrap();
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let counts =
+    ///     ctx.run(|| parallelize(vec!['a', 'b', 'a'], Some(2)).count_by_value()).unwrap();
     /// assert_eq!(counts, HashMap::from([('a', 2), ('b', 1)]));
     /// ```
     pub fn count_by_value(&self) -> Output<HashMap<T, u64>>
@@ -443,11 +470,12 @@ impl<T: Data> Dataset<T> {
     ///
     /// ```
     /// use barks_runtime::{Context, parallelize};
-    ///
-    /// let ctx = Context::new("local[2]").unwrap();
     /// use std::collections::HashMap;
     ///
-    /// let counts = ctx.run(|| parallelize(vec![(1, 'x'), (2, 'y'), (1, 'z')], Some(2)).count_by_key()).unwrap();
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let counts = ctx
+    ///     .run(|| parallelize(vec![(1, 'x'), (2, 'y'), (1, 'z')], Some(2)).count_by_key())
+    ///     .unwrap();
     /// assert_eq!(counts, HashMap::from([(1, 2), (2, 1)]));
     /// ```
     pub fn count_by_key(&self) -> Output<HashMap<T::K, u64>>
@@ -463,11 +491,12 @@ impl<T: Data> Dataset<T> {
     ///
     /// ```
     /// use barks_runtime::{Context, parallelize};
-    ///
-    /// let ctx = Context::new("local[2]").unwrap();
     /// use std::collections::HashMap;
     ///
-    /// let map = ctx.run(|| parallelize(vec![(1, 'a'), (2, 'b'), (1, 'c')], Some(2)).collect_as_map()).unwrap();
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let map = ctx
+    ///     .run(|| parallelize(vec![(1, 'a'), (2, 'b'), (1, 'c')], Some(2)).collect_as_map())
+    ///     .unwrap();
     /// assert_eq!(map, HashMap::from([(1, 'c'), (2, 'b')])); // the later value of key 1 wins
     /// ```
     pub fn collect_as_map(&self) -> Output<HashMap<T::K, T::V>>
@@ -489,12 +518,16 @@ impl<T: Data> Dataset<T> {
     ///
     /// ```
     /// use barks_runtime::{Context, parallelize};
-    ///
-    /// let ctx = Context::new("local[2]").unwrap();
     /// use std::sync::atomic::{AtomicUsize, Ordering};
     ///
+    /// let ctx = Context::new("local[2]").unwrap();
     /// static SEEN: AtomicUsize = AtomicUsize::new(0);
-    /// ctx.run(|| parallelize(vec![1, 2, 3], Some(3)).for_each_partition(|_| { SEEN.fetch_add(1, Ordering::Relaxed); })).unwrap();
+    /// ctx.run(|| {
+    ///     parallelize(vec![1, 2, 3], Some(3)).for_each_partition(|_| {
+    ///         SEEN.fetch_add(1, Ordering::Relaxed);
+    ///     })
+    /// })
+    /// .unwrap();
     /// assert_eq!(SEEN.load(Ordering::Relaxed), 3);
     /// ```
     pub fn for_each_partition<F: Fn(BoxIter<T>) + Send + Sync + 'static>(
@@ -508,12 +541,16 @@ impl<T: Data> Dataset<T> {
     ///
     /// ```
     /// use barks_runtime::{Context, parallelize};
-    ///
-    /// let ctx = Context::new("local[2]").unwrap();
     /// use std::sync::atomic::{AtomicI64, Ordering};
     ///
+    /// let ctx = Context::new("local[2]").unwrap();
     /// static SUM: AtomicI64 = AtomicI64::new(0);
-    /// ctx.run(|| parallelize(vec![1, 2, 3], Some(2)).for_each(|x| { SUM.fetch_add(x, Ordering::Relaxed); })).unwrap();
+    /// ctx.run(|| {
+    ///     parallelize(vec![1, 2, 3], Some(2)).for_each(|x| {
+    ///         SUM.fetch_add(x, Ordering::Relaxed);
+    ///     })
+    /// })
+    /// .unwrap();
     /// assert_eq!(SUM.load(Ordering::Relaxed), 6);
     /// ```
     pub fn for_each<F: Fn(T) + Send + Sync + 'static>(&self, f: F) -> Output<()> {

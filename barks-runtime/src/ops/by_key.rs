@@ -152,7 +152,9 @@ impl<T: Data> Dataset<T> {
     /// use barks_runtime::{Context, parallelize};
     ///
     /// let ctx = Context::new("local[2]").unwrap();
-    /// let keys = ctx.run(|| parallelize(vec![(1, 'x'), (2, 'y'), (1, 'z')], Some(2)).keys().collect()).unwrap();
+    /// let keys = ctx
+    ///     .run(|| parallelize(vec![(1, 'x'), (2, 'y'), (1, 'z')], Some(2)).keys().collect())
+    ///     .unwrap();
     /// assert_eq!(keys, vec![1, 2, 1]);
     /// ```
     pub fn keys(&self) -> Dataset<T::K>
@@ -168,7 +170,9 @@ impl<T: Data> Dataset<T> {
     /// use barks_runtime::{Context, parallelize};
     ///
     /// let ctx = Context::new("local[2]").unwrap();
-    /// let values = ctx.run(|| parallelize(vec![(1, 'x'), (2, 'y'), (1, 'z')], Some(2)).values().collect()).unwrap();
+    /// let values = ctx
+    ///     .run(|| parallelize(vec![(1, 'x'), (2, 'y'), (1, 'z')], Some(2)).values().collect())
+    ///     .unwrap();
     /// assert_eq!(values, vec!['x', 'y', 'z']);
     /// ```
     pub fn values(&self) -> Dataset<T::V>
@@ -184,7 +188,11 @@ impl<T: Data> Dataset<T> {
     /// use barks_runtime::{Context, parallelize};
     ///
     /// let ctx = Context::new("local[2]").unwrap();
-    /// let tens = ctx.run(|| parallelize(vec![('a', 1), ('b', 2)], Some(2)).map_values(|v| v * 10).collect()).unwrap();
+    /// let tens = ctx
+    ///     .run(|| {
+    ///         parallelize(vec![('a', 1), ('b', 2)], Some(2)).map_values(|v| v * 10).collect()
+    ///     })
+    ///     .unwrap();
     /// assert_eq!(tens, vec![('a', 10), ('b', 20)]);
     /// ```
     pub fn map_values<U: Data, F>(&self, f: F) -> Dataset<(T::K, U)>
@@ -205,7 +213,13 @@ impl<T: Data> Dataset<T> {
     /// use barks_runtime::{Context, parallelize};
     ///
     /// let ctx = Context::new("local[2]").unwrap();
-    /// let spread = ctx.run(|| parallelize(vec![('a', 2), ('b', 1)], Some(2)).flat_map_values(|n| 0..n).collect()).unwrap();
+    /// let spread = ctx
+    ///     .run(|| {
+    ///         parallelize(vec![('a', 2), ('b', 1)], Some(2))
+    ///             .flat_map_values(|n| 0..n)
+    ///             .collect()
+    ///     })
+    ///     .unwrap();
     /// assert_eq!(spread, vec![('a', 0), ('a', 1), ('b', 0)]);
     /// ```
     pub fn flat_map_values<U, I, F>(&self, f: F) -> Dataset<(T::K, U)>
@@ -264,7 +278,15 @@ impl<T: Data> Dataset<T> {
     /// let ctx = Context::new("local[2]").unwrap();
     /// let scores = vec![('a', 1), ('b', 4), ('a', 3)];
     /// let mut sum_count = ctx
-    ///     .run(|| parallelize(scores, Some(2)).combine_by_key(|v| (v, 1), |(s, n), v| (s + v, n + 1), |(s, n), (t, m)| (s + t, n + m)).collect())
+    ///     .run(|| {
+    ///         parallelize(scores, Some(2))
+    ///             .combine_by_key(
+    ///                 |v| (v, 1),
+    ///                 |(s, n), v| (s + v, n + 1),
+    ///                 |(s, n), (t, m)| (s + t, n + m),
+    ///             )
+    ///             .collect()
+    ///     })
     ///     .unwrap();
     /// sum_count.sort();
     /// assert_eq!(sum_count, vec![('a', (4, 2)), ('b', (4, 1))]);
@@ -304,7 +326,9 @@ impl<T: Data> Dataset<T> {
     ///
     /// let ctx = Context::new("local[2]").unwrap();
     /// let words = vec![('a', 1), ('b', 1), ('a', 1)];
-    /// let mut counts = ctx.run(|| parallelize(words, Some(2)).reduce_by_key(|a, b| a + b).collect()).unwrap();
+    /// let mut counts = ctx
+    ///     .run(|| parallelize(words, Some(2)).reduce_by_key(|a, b| a + b).collect())
+    ///     .unwrap();
     /// counts.sort();
     /// assert_eq!(counts, vec![('a', 2), ('b', 1)]);
     /// ```
@@ -328,7 +352,9 @@ impl<T: Data> Dataset<T> {
     ///
     /// let ctx = Context::new("local[2]").unwrap();
     /// let pairs = vec![('a', 3), ('b', 5), ('a', 7)];
-    /// let mut sums = ctx.run(|| parallelize(pairs, Some(2)).fold_by_key(0, |a, b| a + b).collect()).unwrap();
+    /// let mut sums = ctx
+    ///     .run(|| parallelize(pairs, Some(2)).fold_by_key(0, |a, b| a + b).collect())
+    ///     .unwrap();
     /// sums.sort();
     /// assert_eq!(sums, vec![('a', 10), ('b', 5)]);
     /// ```
@@ -356,7 +382,15 @@ impl<T: Data> Dataset<T> {
     /// let ctx = Context::new("local[2]").unwrap();
     /// let pairs = vec![('a', 3), ('b', 5), ('a', 7)];
     /// let mut max_count = ctx
-    ///     .run(|| parallelize(pairs, Some(2)).aggregate_by_key((i32::MIN, 0u32), |(m, n), v| (m.max(v), n + 1), |(m, n), (l, k)| (m.max(l), n + k)).collect())
+    ///     .run(|| {
+    ///         parallelize(pairs, Some(2))
+    ///             .aggregate_by_key(
+    ///                 (i32::MIN, 0u32),
+    ///                 |(m, n), v| (m.max(v), n + 1),
+    ///                 |(m, n), (l, k)| (m.max(l), n + k),
+    ///             )
+    ///             .collect()
+    ///     })
     ///     .unwrap();
     /// max_count.sort();
     /// assert_eq!(max_count, vec![('a', (7, 2)), ('b', (5, 1))]);
@@ -381,7 +415,8 @@ impl<T: Data> Dataset<T> {
     ///
     /// let ctx = Context::new("local[2]").unwrap();
     /// let pairs = vec![(1, 'a'), (2, 'b'), (1, 'c')];
-    /// let mut groups = ctx.run(|| parallelize(pairs, Some(2)).group_by_key().collect()).unwrap();
+    /// let mut groups =
+    ///     ctx.run(|| parallelize(pairs, Some(2)).group_by_key().collect()).unwrap();
     /// groups.iter_mut().for_each(|(_, vs)| vs.sort());
     /// groups.sort();
     /// assert_eq!(groups, vec![(1, vec!['a', 'c']), (2, vec!['b'])]);
@@ -406,10 +441,17 @@ impl<T: Data> Dataset<T> {
     ///
     /// let ctx = Context::new("local[2]").unwrap();
     /// let mut groups = ctx
-    ///     .run(|| parallelize(vec![(1, 'a'), (2, 'b')], Some(2)).cogroup(&parallelize(vec![(1, 10), (3, 30)], Some(2))).collect())
+    ///     .run(|| {
+    ///         parallelize(vec![(1, 'a'), (2, 'b')], Some(2))
+    ///             .cogroup(&parallelize(vec![(1, 10), (3, 30)], Some(2)))
+    ///             .collect()
+    ///     })
     ///     .unwrap();
     /// groups.sort();
-    /// assert_eq!(groups, vec![(1, (vec!['a'], vec![10])), (2, (vec!['b'], vec![])), (3, (vec![], vec![30]))]);
+    /// assert_eq!(
+    ///     groups,
+    ///     vec![(1, (vec!['a'], vec![10])), (2, (vec!['b'], vec![])), (3, (vec![], vec![30]))]
+    /// );
     /// ```
     pub fn cogroup<K2, W>(&self, other: &Dataset<(K2, W)>) -> Dataset<(T::K, (Vec<T::V>, Vec<W>))>
     where
@@ -477,7 +519,11 @@ impl<T: Data> Dataset<T> {
     ///
     /// let ctx = Context::new("local[2]").unwrap();
     /// let mut joined = ctx
-    ///     .run(|| parallelize(vec![(1, 'a'), (2, 'b'), (2, 'c')], Some(2)).join(&parallelize(vec![(2, 20), (3, 30)], Some(2))).collect())
+    ///     .run(|| {
+    ///         parallelize(vec![(1, 'a'), (2, 'b'), (2, 'c')], Some(2))
+    ///             .join(&parallelize(vec![(2, 20), (3, 30)], Some(2)))
+    ///             .collect()
+    ///     })
     ///     .unwrap();
     /// joined.sort();
     /// assert_eq!(joined, vec![(2, ('b', 20)), (2, ('c', 20))]);
@@ -499,7 +545,11 @@ impl<T: Data> Dataset<T> {
     ///
     /// let ctx = Context::new("local[2]").unwrap();
     /// let mut joined = ctx
-    ///     .run(|| parallelize(vec![(1, 'a'), (2, 'b')], Some(2)).left_outer_join(&parallelize(vec![(2, 20), (3, 30)], Some(2))).collect())
+    ///     .run(|| {
+    ///         parallelize(vec![(1, 'a'), (2, 'b')], Some(2))
+    ///             .left_outer_join(&parallelize(vec![(2, 20), (3, 30)], Some(2)))
+    ///             .collect()
+    ///     })
     ///     .unwrap();
     /// joined.sort();
     /// assert_eq!(joined, vec![(1, ('a', None)), (2, ('b', Some(20)))]);
@@ -523,7 +573,11 @@ impl<T: Data> Dataset<T> {
     ///
     /// let ctx = Context::new("local[2]").unwrap();
     /// let mut joined = ctx
-    ///     .run(|| parallelize(vec![(1, 'a'), (2, 'b')], Some(2)).right_outer_join(&parallelize(vec![(2, 20), (3, 30)], Some(2))).collect())
+    ///     .run(|| {
+    ///         parallelize(vec![(1, 'a'), (2, 'b')], Some(2))
+    ///             .right_outer_join(&parallelize(vec![(2, 20), (3, 30)], Some(2)))
+    ///             .collect()
+    ///     })
     ///     .unwrap();
     /// joined.sort();
     /// assert_eq!(joined, vec![(2, (Some('b'), 20)), (3, (None, 30))]);
@@ -547,10 +601,17 @@ impl<T: Data> Dataset<T> {
     ///
     /// let ctx = Context::new("local[2]").unwrap();
     /// let mut joined = ctx
-    ///     .run(|| parallelize(vec![(1, 'a'), (2, 'b')], Some(2)).full_outer_join(&parallelize(vec![(2, 20), (3, 30)], Some(2))).collect())
+    ///     .run(|| {
+    ///         parallelize(vec![(1, 'a'), (2, 'b')], Some(2))
+    ///             .full_outer_join(&parallelize(vec![(2, 20), (3, 30)], Some(2)))
+    ///             .collect()
+    ///     })
     ///     .unwrap();
     /// joined.sort();
-    /// assert_eq!(joined, vec![(1, (Some('a'), None)), (2, (Some('b'), Some(20))), (3, (None, Some(30)))]);
+    /// assert_eq!(
+    ///     joined,
+    ///     vec![(1, (Some('a'), None)), (2, (Some('b'), Some(20))), (3, (None, Some(30)))]
+    /// );
     /// ```
     pub fn full_outer_join<K2, W>(
         &self,
@@ -571,7 +632,11 @@ impl<T: Data> Dataset<T> {
     ///
     /// let ctx = Context::new("local[2]").unwrap();
     /// let mut rest = ctx
-    ///     .run(|| parallelize(vec![(1, 'a'), (2, 'b'), (2, 'c'), (3, 'd')], Some(2)).subtract_by_key(&parallelize(vec![(2, ())], Some(2))).collect())
+    ///     .run(|| {
+    ///         parallelize(vec![(1, 'a'), (2, 'b'), (2, 'c'), (3, 'd')], Some(2))
+    ///             .subtract_by_key(&parallelize(vec![(2, ())], Some(2)))
+    ///             .collect()
+    ///     })
     ///     .unwrap();
     /// rest.sort();
     /// assert_eq!(rest, vec![(1, 'a'), (3, 'd')]);

@@ -78,7 +78,11 @@ impl<T: Send + 'static> Dataset<T> {
     ///
     /// let ctx = Context::new("local[2]").unwrap();
     /// let tagged = ctx
-    ///     .run(|| parallelize(vec!['a', 'b', 'c', 'd'], Some(2)).map_partitions_with_index(|p, it| it.map(move |c| (p, c))).collect())
+    ///     .run(|| {
+    ///         parallelize(vec!['a', 'b', 'c', 'd'], Some(2))
+    ///             .map_partitions_with_index(|p, it| it.map(move |c| (p, c)))
+    ///             .collect()
+    ///     })
     ///     .unwrap();
     /// assert_eq!(tagged, vec![(0, 'a'), (0, 'b'), (1, 'c'), (1, 'd')]);
     /// ```
@@ -117,7 +121,11 @@ impl<T: Data> Dataset<T> {
     ///
     /// let ctx = Context::new("local[2]").unwrap();
     /// let sums = ctx
-    ///     .run(|| parallelize(vec![1, 2, 3, 4, 5, 6], Some(2)).map_partitions(|it| std::iter::once(it.sum::<i32>())).collect())
+    ///     .run(|| {
+    ///         parallelize(vec![1, 2, 3, 4, 5, 6], Some(2))
+    ///             .map_partitions(|it| std::iter::once(it.sum::<i32>()))
+    ///             .collect()
+    ///     })
     ///     .unwrap();
     /// assert_eq!(sums, vec![6, 15]);
     /// ```
@@ -137,7 +145,8 @@ impl<T: Data> Dataset<T> {
     /// use barks_runtime::{Context, parallelize};
     ///
     /// let ctx = Context::new("local[2]").unwrap();
-    /// let squares = ctx.run(|| parallelize(vec![1, 2, 3], Some(2)).map(|x| x * x).collect()).unwrap();
+    /// let squares =
+    ///     ctx.run(|| parallelize(vec![1, 2, 3], Some(2)).map(|x| x * x).collect()).unwrap();
     /// assert_eq!(squares, vec![1, 4, 9]);
     /// ```
     pub fn map<U: Data, F: Fn(T) -> U + Send + Sync + 'static>(&self, f: F) -> Dataset<U> {
@@ -154,7 +163,9 @@ impl<T: Data> Dataset<T> {
     /// use barks_runtime::{Context, parallelize};
     ///
     /// let ctx = Context::new("local[2]").unwrap();
-    /// let evens = ctx.run(|| parallelize(vec![1, 2, 3, 4], Some(2)).filter(|x| x % 2 == 0).collect()).unwrap();
+    /// let evens = ctx
+    ///     .run(|| parallelize(vec![1, 2, 3, 4], Some(2)).filter(|x| x % 2 == 0).collect())
+    ///     .unwrap();
     /// assert_eq!(evens, vec![2, 4]);
     /// ```
     pub fn filter<F: Fn(&T) -> bool + Send + Sync + 'static>(&self, f: F) -> Dataset<T> {
@@ -171,7 +182,9 @@ impl<T: Data> Dataset<T> {
     /// use barks_runtime::{Context, parallelize};
     ///
     /// let ctx = Context::new("local[2]").unwrap();
-    /// let copies = ctx.run(|| parallelize(vec![1usize, 2, 3], Some(2)).flat_map(|n| vec![n; n]).collect()).unwrap();
+    /// let copies = ctx
+    ///     .run(|| parallelize(vec![1usize, 2, 3], Some(2)).flat_map(|n| vec![n; n]).collect())
+    ///     .unwrap();
     /// assert_eq!(copies, vec![1, 2, 2, 3, 3, 3]);
     /// ```
     pub fn flat_map<U, I, F>(&self, f: F) -> Dataset<U>
@@ -195,7 +208,9 @@ impl<T: Data> Dataset<T> {
     ///
     /// let ctx = Context::new("local[2]").unwrap();
     /// let lines = vec!["1".to_string(), "x".to_string(), "3".to_string()];
-    /// let numbers = ctx.run(|| parallelize(lines, Some(2)).filter_map(|s| s.parse::<i32>().ok()).collect()).unwrap();
+    /// let numbers = ctx
+    ///     .run(|| parallelize(lines, Some(2)).filter_map(|s| s.parse::<i32>().ok()).collect())
+    ///     .unwrap();
     /// assert_eq!(numbers, vec![1, 3]);
     /// ```
     pub fn filter_map<U: Data, F: Fn(T) -> Option<U> + Send + Sync + 'static>(
@@ -216,7 +231,8 @@ impl<T: Data> Dataset<T> {
     ///
     /// let ctx = Context::new("local[2]").unwrap();
     /// let words = vec!["apple".to_string(), "fig".to_string()];
-    /// let keyed = ctx.run(|| parallelize(words, Some(2)).key_by(|w| w.len()).collect()).unwrap();
+    /// let keyed =
+    ///     ctx.run(|| parallelize(words, Some(2)).key_by(|w| w.len()).collect()).unwrap();
     /// assert_eq!(keyed, vec![(5, "apple".to_string()), (3, "fig".to_string())]);
     /// ```
     pub fn key_by<K: Key, F: Fn(&T) -> K + Send + Sync + 'static>(&self, f: F) -> Dataset<(K, T)> {
@@ -231,7 +247,8 @@ impl<T: Data> Dataset<T> {
     /// let ctx = Context::new("local[2]").unwrap();
     /// let all = ctx
     ///     .run(|| {
-    ///         let both = parallelize(vec![1, 2], Some(2)).union(&parallelize(vec![2, 3], Some(1)));
+    ///         let both =
+    ///             parallelize(vec![1, 2], Some(2)).union(&parallelize(vec![2, 3], Some(1)));
     ///         assert_eq!(both.num_partitions(), 3);
     ///         both.collect()
     ///     })
@@ -253,7 +270,10 @@ impl<T: Data> Dataset<T> {
     /// use barks_runtime::{Context, range};
     ///
     /// let ctx = Context::new("local[2]").unwrap();
-    /// let sample = |fraction: f64, seed: u64| ctx.run(move || range(0, 100, 1, Some(4)).sample(false, fraction, seed).collect()).unwrap();
+    /// let sample = |fraction: f64, seed: u64| {
+    ///     ctx.run(move || range(0, 100, 1, Some(4)).sample(false, fraction, seed).collect())
+    ///         .unwrap()
+    /// };
     /// assert_eq!(sample(0.3, 7), sample(0.3, 7)); // the same seed gives the same sample
     /// assert_eq!(sample(1.0, 7), (0..100).collect::<Vec<i64>>());
     /// ```
@@ -298,7 +318,8 @@ impl<T: Data> Dataset<T> {
     /// use barks_runtime::{Context, parallelize};
     ///
     /// let ctx = Context::new("local[2]").unwrap();
-    /// let parts = ctx.run(|| parallelize(vec![1, 2, 3, 4, 5], Some(2)).glom().collect()).unwrap();
+    /// let parts =
+    ///     ctx.run(|| parallelize(vec![1, 2, 3, 4, 5], Some(2)).glom().collect()).unwrap();
     /// assert_eq!(parts, vec![vec![1, 2], vec![3, 4, 5]]);
     /// ```
     pub fn glom(&self) -> Dataset<Vec<T>> {
@@ -311,7 +332,11 @@ impl<T: Data> Dataset<T> {
     /// use barks_runtime::{Context, parallelize};
     ///
     /// let ctx = Context::new("local[2]").unwrap();
-    /// let numbered = ctx.run(|| parallelize(vec!['a', 'b', 'c', 'd', 'e'], Some(3)).zip_with_index().collect()).unwrap();
+    /// let numbered = ctx
+    ///     .run(|| {
+    ///         parallelize(vec!['a', 'b', 'c', 'd', 'e'], Some(3)).zip_with_index().collect()
+    ///     })
+    ///     .unwrap();
     /// assert_eq!(numbered, vec![('a', 0), ('b', 1), ('c', 2), ('d', 3), ('e', 4)]);
     /// ```
     pub fn zip_with_index(&self) -> Dataset<(T, u64)> {
@@ -326,7 +351,8 @@ impl<T: Data> Dataset<T> {
     /// let ctx = Context::new("local[2]").unwrap();
     /// let pairs = ctx
     ///     .run(|| {
-    ///         let pairs = parallelize(vec![1, 2], Some(2)).cartesian(&parallelize(vec!['x', 'y'], Some(2)));
+    ///         let pairs = parallelize(vec![1, 2], Some(2))
+    ///             .cartesian(&parallelize(vec!['x', 'y'], Some(2)));
     ///         assert_eq!(pairs.num_partitions(), 4);
     ///         pairs.collect()
     ///     })
@@ -347,7 +373,13 @@ impl<T: Data> Dataset<T> {
     ///
     /// let ctx = Context::new("local[2]").unwrap();
     /// let sizes = ctx
-    ///     .run(|| parallelize((1..=6).collect::<Vec<i32>>(), Some(1)).repartition(3).glom().map(|p| p.len()).collect())
+    ///     .run(|| {
+    ///         parallelize((1..=6).collect::<Vec<i32>>(), Some(1))
+    ///             .repartition(3)
+    ///             .glom()
+    ///             .map(|p| p.len())
+    ///             .collect()
+    ///     })
     ///     .unwrap();
     /// assert_eq!(sizes, vec![2, 2, 2]);
     /// ```
@@ -371,8 +403,11 @@ impl<T: Data> Dataset<T> {
     /// use barks_runtime::{Context, parallelize};
     ///
     /// let ctx = Context::new("local[2]").unwrap();
-    /// let words = vec!["bb".to_string(), "a".to_string(), "dddd".to_string(), "ccc".to_string()];
-    /// let longest_first = ctx.run(|| parallelize(words, Some(2)).sort_by(|w| w.len(), false).collect()).unwrap();
+    /// let words =
+    ///     vec!["bb".to_string(), "a".to_string(), "dddd".to_string(), "ccc".to_string()];
+    /// let longest_first = ctx
+    ///     .run(|| parallelize(words, Some(2)).sort_by(|w| w.len(), false).collect())
+    ///     .unwrap();
     /// assert_eq!(longest_first, ["dddd", "ccc", "bb", "a"]);
     /// ```
     pub fn sort_by<K, F>(&self, key: F, ascending: bool) -> Dataset<T>
@@ -401,7 +436,8 @@ impl<T: Data> Dataset<T> {
     /// use barks_runtime::{Context, parallelize};
     ///
     /// let ctx = Context::new("local[2]").unwrap();
-    /// let mut unique = ctx.run(|| parallelize(vec![3, 1, 3, 2, 1], Some(2)).distinct().collect()).unwrap();
+    /// let mut unique =
+    ///     ctx.run(|| parallelize(vec![3, 1, 3, 2, 1], Some(2)).distinct().collect()).unwrap();
     /// unique.sort();
     /// assert_eq!(unique, vec![1, 2, 3]);
     /// ```
@@ -419,7 +455,11 @@ impl<T: Data> Dataset<T> {
     ///
     /// let ctx = Context::new("local[2]").unwrap();
     /// let mut both = ctx
-    ///     .run(|| parallelize(vec![1, 2, 3, 3, 4], Some(2)).intersection(&parallelize(vec![3, 4, 4, 5], Some(2))).collect())
+    ///     .run(|| {
+    ///         parallelize(vec![1, 2, 3, 3, 4], Some(2))
+    ///             .intersection(&parallelize(vec![3, 4, 4, 5], Some(2)))
+    ///             .collect()
+    ///     })
     ///     .unwrap();
     /// both.sort();
     /// assert_eq!(both, vec![3, 4]); // distinct, as in Spark
@@ -440,7 +480,11 @@ impl<T: Data> Dataset<T> {
     ///
     /// let ctx = Context::new("local[2]").unwrap();
     /// let mut rest = ctx
-    ///     .run(|| parallelize(vec![1, 1, 2, 3], Some(2)).subtract(&parallelize(vec![2], Some(2))).collect())
+    ///     .run(|| {
+    ///         parallelize(vec![1, 1, 2, 3], Some(2))
+    ///             .subtract(&parallelize(vec![2], Some(2)))
+    ///             .collect()
+    ///     })
     ///     .unwrap();
     /// rest.sort();
     /// assert_eq!(rest, vec![1, 1, 3]);

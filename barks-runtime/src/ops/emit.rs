@@ -62,12 +62,20 @@ impl<K: Key, V, R: Fn(V, V) -> V> Emit<'_, K, V, R> {
     /// use barks_runtime::{Context, parallelize};
     ///
     /// let ctx = Context::new("local[2]").unwrap();
-    /// let words = vec!["to be".to_string(), "or not to be".to_string()];
-    /// let mut lengths = ctx
-    ///     .run(|| parallelize(words, Some(2)).flat_map_reduce_by_key(|line: String, out| for w in line.split(' ') { out.emit(w, w.len()) }, |a, b| a + b).collect())
+    /// let lines = vec!["a b a".to_string(), "b".to_string()];
+    /// let mut counts = ctx
+    ///     .run(|| {
+    ///         parallelize(lines, Some(2))
+    ///             // `w` is a `&str` borrowed from the line; the key type is `String`.
+    ///             .flat_map_reduce_by_key(
+    ///                 |l: String, out| l.split(' ').for_each(|w| out.emit(w, 1)),
+    ///                 |a, b| a + b,
+    ///             )
+    ///             .collect()
+    ///     })
     ///     .unwrap();
-    /// lengths.sort();
-    /// assert_eq!(lengths, [("be".to_string(), 4), ("not".to_string(), 3), ("or".to_string(), 2), ("to".to_string(), 4)]);
+    /// counts.sort();
+    /// assert_eq!(counts, [("a".to_string(), 2), ("b".to_string(), 2)]);
     /// ```
     #[inline]
     pub fn emit<Q>(&mut self, key: &Q, value: V)
@@ -95,7 +103,14 @@ impl<T: Data> Dataset<T> {
     ///
     /// let ctx = Context::new("local[2]").unwrap();
     /// let mut counts = ctx
-    ///     .run(|| parallelize(vec![vec![1u8, 2, 1], vec![2, 1]], Some(2)).flat_map_reduce_by_key(|bytes: Vec<u8>, out| bytes.iter().for_each(|b| out.emit(b, 1u64)), |a, b| a + b).collect())
+    ///     .run(|| {
+    ///         parallelize(vec![vec![1u8, 2, 1], vec![2, 1]], Some(2))
+    ///             .flat_map_reduce_by_key(
+    ///                 |bytes: Vec<u8>, out| bytes.iter().for_each(|b| out.emit(b, 1u64)),
+    ///                 |a, b| a + b,
+    ///             )
+    ///             .collect()
+    ///     })
     ///     .unwrap();
     /// counts.sort();
     /// assert_eq!(counts, [(1u8, 3), (2, 2)]);

@@ -115,7 +115,9 @@ impl<T: Data> Dataset<T> {
     /// use barks_runtime::{Context, parallelize, persisted};
     ///
     /// let ctx = Context::new("local[2]").unwrap();
-    /// let squares = ctx.run(|| parallelize(vec![1, 2, 3, 4], Some(2)).map(|x| x * x).persist()).unwrap();
+    /// let squares = ctx
+    ///     .run(|| parallelize(vec![1, 2, 3, 4], Some(2)).map(|x| x * x).persist())
+    ///     .unwrap();
     /// // A later job reads the stored partitions instead of computing them again.
     /// let parts = ctx.run(move || persisted(squares).glom().collect()).unwrap();
     /// assert_eq!(parts, vec![vec![1, 4], vec![9, 16]]);
@@ -184,8 +186,11 @@ impl<T: Data> Source for PersistedSource<T> {
 /// use barks_runtime::{Context, parallelize, persisted};
 ///
 /// let ctx = Context::new("local[2]").unwrap();
-/// let words = ctx.run(|| parallelize(vec!["a".to_string(), "b".to_string()], Some(2)).persist()).unwrap();
-/// let upper = ctx.run(move || persisted(words).map(|w| w.to_uppercase()).collect()).unwrap();
+/// let words = ctx
+///     .run(|| parallelize(vec!["a".to_string(), "b".to_string()], Some(2)).persist())
+///     .unwrap();
+/// let upper =
+///     ctx.run(move || persisted(words).map(|w| w.to_uppercase()).collect()).unwrap();
 /// assert_eq!(upper, ["A", "B"]);
 /// ```
 pub fn persisted<T: Data>(handle: Persisted<T>) -> Dataset<T> {
