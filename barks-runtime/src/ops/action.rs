@@ -188,7 +188,7 @@ impl<T: 'static, S: Sink<T>> ErasedAction for SinkAction<T, S> {
 impl<T: Data> Dataset<T> {
     /// A custom action: `per_partition` runs on each partition (on the
     /// workers), `merge` combines the results in partition order (on the
-    /// driver).
+    /// driver), as Spark's `SparkContext.runJob` does for every action.
     ///
     /// ```
     /// use barks_runtime::{Context, parallelize};
@@ -217,7 +217,8 @@ impl<T: Data> Dataset<T> {
         })
     }
 
-    /// Writes every partition to `sink` and commits it when all succeeded.
+    /// Writes every partition to `sink` and commits it when all succeeded
+    /// (what Spark's `saveAs*` actions do through an output committer).
     ///
     /// ```
     /// use barks_runtime::{BoxIter, Context, ErrorSink, Result, Sink, parallelize};
@@ -324,7 +325,7 @@ impl<T: Data> Dataset<T> {
         )
     }
 
-    /// The `n` smallest records, ascending.
+    /// The `n` smallest records, ascending (Spark's `takeOrdered`).
     ///
     /// ```
     /// use barks_runtime::{Context, parallelize};
@@ -393,17 +394,18 @@ impl<T: Data> Dataset<T> {
         )
     }
 
-    /// Folds each partition from `zero`, then the partition results from `zero`.
+    /// Folds each partition from `zero`, then the partition results from `zero`
+    /// (as Spark's `fold`: a `zero` that is not neutral for `f` counts once per
+    /// partition, plus once).
     ///
     /// ```
     /// use barks_runtime::{Context, parallelize};
     ///
     /// let ctx = Context::new("local[2]").unwrap();
-    /// let sum = ctx.run(|| parallelize(vec![1, 2, 3, 4], Some(2)).fold(0, |a, b| a + b)).unwrap();
-    /// assert_eq!(sum, 10);
-    /// // As in Spark, `zero` starts every partition and the merge: 1 + (1 + 1 + 2) + (1 + 3 + 4).
-    /// let more = ctx.run(|| parallelize(vec![1, 2, 3, 4], Some(2)).fold(1, |a, b| a + b)).unwrap();
-    /// assert_eq!(more, 13);
+    /// let data = || parallelize(vec![1, 2, 3, 4], Some(2));
+    /// assert_eq!(ctx.run(|| data().fold(0, |a, b| a + b)).unwrap(), 10);
+    /// // As in Spark, `zero` starts each partition and the merge: 1 + (1+1+2) + (1+3+4).
+    /// assert_eq!(ctx.run(|| data().fold(1, |a, b| a + b)).unwrap(), 13);
     /// ```
     pub fn fold<F: Fn(T, T) -> T + Send + Sync + 'static>(&self, zero: T, f: F) -> Output<T> {
         let f = Arc::new(f);
@@ -446,7 +448,7 @@ impl<T: Data> Dataset<T> {
         )
     }
 
-    /// How many times each distinct record occurs.
+    /// How many times each distinct record occurs (Spark's `countByValue`).
     ///
     /// ```
     /// use barks_runtime::{Context, parallelize};
@@ -466,7 +468,7 @@ impl<T: Data> Dataset<T> {
             .collect_as_map()
     }
 
-    /// How many records each key has.
+    /// How many records each key has (Spark's `countByKey`).
     ///
     /// ```
     /// use barks_runtime::{Context, parallelize};
@@ -487,7 +489,8 @@ impl<T: Data> Dataset<T> {
             .collect_as_map()
     }
 
-    /// The records as a map from key to value (a later value of a key wins).
+    /// The records as a map from key to value (Spark's `collectAsMap`; a later
+    /// value of a key wins).
     ///
     /// ```
     /// use barks_runtime::{Context, parallelize};
@@ -514,7 +517,8 @@ impl<T: Data> Dataset<T> {
         )
     }
 
-    /// Runs `f` on every partition's records, for its side effects.
+    /// Runs `f` on every partition's records, for its side effects (Spark's
+    /// `foreachPartition`).
     ///
     /// ```
     /// use barks_runtime::{Context, parallelize};
@@ -537,7 +541,7 @@ impl<T: Data> Dataset<T> {
         self.action(f, |_| ())
     }
 
-    /// Runs `f` on every record, for its side effects.
+    /// Runs `f` on every record, for its side effects (Spark's `foreach`).
     ///
     /// ```
     /// use barks_runtime::{Context, parallelize};

@@ -182,7 +182,8 @@ impl<T: Data> Dataset<T> {
         self.kv().map(|(_, v)| v)
     }
 
-    /// Applies `f` to every value, keeping keys (and the partitioning).
+    /// Applies `f` to every value, keeping keys (and the partitioning), as
+    /// Spark's `mapValues`.
     ///
     /// ```
     /// use barks_runtime::{Context, parallelize};
@@ -207,7 +208,8 @@ impl<T: Data> Dataset<T> {
         })
     }
 
-    /// Replaces every value by the values `f` returns for it, keeping its key.
+    /// Replaces every value by the values `f` returns for it, keeping its key
+    /// (Spark's `flatMapValues`).
     ///
     /// ```
     /// use barks_runtime::{Context, parallelize};
@@ -238,17 +240,20 @@ impl<T: Data> Dataset<T> {
     }
 
     /// Hash-partitions the records by key into `partitions` partitions
-    /// (no shuffle if they already are).
+    /// (Spark's `partitionBy` with a `HashPartitioner`; no shuffle if they
+    /// already are).
     ///
     /// ```
     /// use barks_runtime::{Context, hash_partition, parallelize};
     ///
     /// let ctx = Context::new("local[2]").unwrap();
     /// let pairs = vec![(1, 'a'), (2, 'b'), (1, 'c'), (2, 'd'), (3, 'e')];
-    /// let parts = ctx.run(|| parallelize(pairs, Some(2)).partition_by(3).glom().collect()).unwrap();
+    /// let parts =
+    ///     ctx.run(|| parallelize(pairs, Some(2)).partition_by(3).glom().collect()).unwrap();
     /// assert_eq!(parts.len(), 3);
+    /// // Every key is in one partition: the one its hash gives.
     /// for (p, records) in parts.iter().enumerate() {
-    ///     assert!(records.iter().all(|(k, _)| hash_partition(k, 3) == p)); // every key in one partition
+    ///     assert!(records.iter().all(|(k, _)| hash_partition(k, 3) == p));
     /// }
     /// ```
     pub fn partition_by(&self, partitions: usize) -> Dataset<(T::K, T::V)>
@@ -319,7 +324,8 @@ impl<T: Data> Dataset<T> {
         merge_combiners_by_key(&combined, merge_combiners)
     }
 
-    /// Merges the values of each key with `f` (combined map-side first).
+    /// Merges the values of each key with `f` (combined map-side first), as
+    /// Spark's `reduceByKey`.
     ///
     /// ```
     /// use barks_runtime::{Context, parallelize};
@@ -407,8 +413,9 @@ impl<T: Data> Dataset<T> {
         self.combine_by_key(move |v| s(zero.clone(), v), move |u, v| seq(u, v), comb)
     }
 
-    /// All values of each key, in one `Vec` (no map-side combining: it would
-    /// not shrink the data).
+    /// All values of each key, in one `Vec` (Spark's `groupByKey`; no map-side
+    /// combining: it would not shrink the data). The order of a group's
+    /// values is not defined.
     ///
     /// ```
     /// use barks_runtime::{Context, parallelize};
@@ -434,7 +441,7 @@ impl<T: Data> Dataset<T> {
     }
 
     /// Groups both datasets by key: for every key in either, its values on
-    /// each side.
+    /// each side (Spark's `cogroup`).
     ///
     /// ```
     /// use barks_runtime::{Context, parallelize};
@@ -512,7 +519,8 @@ impl<T: Data> Dataset<T> {
         })
     }
 
-    /// Pairs of values for every key present on both sides.
+    /// Pairs of values for every key present on both sides (Spark's inner
+    /// `join`: a key on `n` left and `m` right records gives `n * m` rows).
     ///
     /// ```
     /// use barks_runtime::{Context, parallelize};
@@ -538,7 +546,8 @@ impl<T: Data> Dataset<T> {
         crate::ops::fuse::join(self, other).apply(true, |rows| rows)
     }
 
-    /// Every left record, with each matching right value or `None`.
+    /// Every left record, with each matching right value or `None` (Spark's
+    /// `leftOuterJoin`).
     ///
     /// ```
     /// use barks_runtime::{Context, parallelize};
@@ -566,7 +575,8 @@ impl<T: Data> Dataset<T> {
         self.outer_join(other, true, false, |(k, (v, w))| Some((k, (v?, w))))
     }
 
-    /// Every right record, with each matching left value or `None`.
+    /// Every right record, with each matching left value or `None` (Spark's
+    /// `rightOuterJoin`).
     ///
     /// ```
     /// use barks_runtime::{Context, parallelize};
@@ -594,7 +604,8 @@ impl<T: Data> Dataset<T> {
         self.outer_join(other, false, true, |(k, (v, w))| Some((k, (v, w?))))
     }
 
-    /// Every record of either side, matched where the key is on both.
+    /// Every record of either side, matched where the key is on both (Spark's
+    /// `fullOuterJoin`).
     ///
     /// ```
     /// use barks_runtime::{Context, parallelize};
@@ -625,7 +636,7 @@ impl<T: Data> Dataset<T> {
         self.outer_join(other, true, true, Some)
     }
 
-    /// The records whose key is not in `other`.
+    /// The records whose key is not in `other` (Spark's `subtractByKey`).
     ///
     /// ```
     /// use barks_runtime::{Context, parallelize};
@@ -653,16 +664,18 @@ impl<T: Data> Dataset<T> {
         })
     }
 
-    /// Sorts by key into a global order (see [`Dataset::sort_by`]).
+    /// Sorts by key into a global order (Spark's `sortByKey`; see
+    /// [`Dataset::sort_by`]).
     ///
     /// ```
     /// use barks_runtime::{Context, parallelize};
     ///
     /// let ctx = Context::new("local[2]").unwrap();
     /// let pairs = vec![(3, 'c'), (1, 'a'), (4, 'd'), (2, 'b')];
-    /// let parts = ctx.run(|| parallelize(pairs, Some(2)).sort_by_key(true).glom().collect()).unwrap();
-    /// assert_eq!(parts.concat(), vec![(1, 'a'), (2, 'b'), (3, 'c'), (4, 'd')]); // a global order
-    /// assert_eq!(parts.len(), 2);
+    /// let parts =
+    ///     ctx.run(|| parallelize(pairs, Some(2)).sort_by_key(true).glom().collect()).unwrap();
+    /// // A global order: partition 0 holds the smallest keys.
+    /// assert_eq!(parts, vec![vec![(1, 'a'), (2, 'b')], vec![(3, 'c'), (4, 'd')]]);
     /// ```
     pub fn sort_by_key(&self, ascending: bool) -> Dataset<(T::K, T::V)>
     where

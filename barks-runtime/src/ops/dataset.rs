@@ -59,7 +59,7 @@ impl<T: Send + 'static> Dataset<T> {
         self
     }
 
-    /// How many partitions the dataset has.
+    /// How many partitions the dataset has (Spark's `getNumPartitions`).
     ///
     /// ```
     /// use barks_runtime::{in_scope, parallelize};
@@ -71,7 +71,8 @@ impl<T: Send + 'static> Dataset<T> {
         self.node.num_partitions()
     }
 
-    /// The general narrow operator: `f(partition_index, records)`.
+    /// The general narrow operator: `f(partition_index, records)` (Spark's
+    /// `mapPartitionsWithIndex`).
     ///
     /// ```
     /// use barks_runtime::{Context, parallelize};
@@ -114,7 +115,7 @@ impl<T: Send + 'static> Dataset<T> {
 }
 
 impl<T: Data> Dataset<T> {
-    /// Transforms a whole partition at once.
+    /// Transforms a whole partition at once (Spark's `mapPartitions`).
     ///
     /// ```
     /// use barks_runtime::{Context, parallelize};
@@ -201,7 +202,8 @@ impl<T: Data> Dataset<T> {
         })
     }
 
-    /// Maps and keeps the `Some` results.
+    /// Maps and keeps the `Some` results (in Spark, a `flatMap` to zero or one
+    /// record).
     ///
     /// ```
     /// use barks_runtime::{Context, parallelize};
@@ -224,7 +226,8 @@ impl<T: Data> Dataset<T> {
         })
     }
 
-    /// Pairs every record with the key `f` computes for it: `(f(&x), x)`.
+    /// Pairs every record with the key `f` computes for it: `(f(&x), x)`
+    /// (Spark's `keyBy`).
     ///
     /// ```
     /// use barks_runtime::{Context, parallelize};
@@ -239,7 +242,8 @@ impl<T: Data> Dataset<T> {
         self.map(move |x| (f(&x), x))
     }
 
-    /// All records of `self`, then all of `other` (partitions are concatenated).
+    /// All records of `self`, then all of `other` (partitions are concatenated;
+    /// as in Spark, duplicates are kept).
     ///
     /// ```
     /// use barks_runtime::{Context, parallelize};
@@ -326,7 +330,8 @@ impl<T: Data> Dataset<T> {
         self.map_partitions(|it| std::iter::once(it.into_vec()))
     }
 
-    /// Pairs every record with its index in the dataset's order.
+    /// Pairs every record with its index in the dataset's order: partition 0's
+    /// records first (Spark's `zipWithIndex`).
     ///
     /// ```
     /// use barks_runtime::{Context, parallelize};
@@ -396,7 +401,7 @@ impl<T: Data> Dataset<T> {
         .values()
     }
 
-    /// Sorts the records by `key(x)` into a global order: partition 0 holds the
+    /// Sorts the records by `key(x)` into a global order (Spark's `sortBy`): partition 0 holds the
     /// smallest keys (largest if `!ascending`), each partition is sorted.
     ///
     /// ```
@@ -448,7 +453,8 @@ impl<T: Data> Dataset<T> {
         crate::ops::distinct::distinct(self)
     }
 
-    /// The distinct records present in both datasets.
+    /// The distinct records present in both datasets (Spark's `intersection`:
+    /// the output has no duplicates).
     ///
     /// ```
     /// use barks_runtime::{Context, parallelize};
@@ -473,7 +479,8 @@ impl<T: Data> Dataset<T> {
             .filter_map(|(x, (a, b))| (!a.is_empty() && !b.is_empty()).then_some(x))
     }
 
-    /// The records of `self` (with their duplicates) that are not in `other`.
+    /// The records of `self` (with their duplicates) that are not in `other`
+    /// (Spark's `subtract`).
     ///
     /// ```
     /// use barks_runtime::{Context, parallelize};

@@ -91,7 +91,8 @@ impl<T> std::fmt::Debug for Persisted<T> {
 }
 
 impl<T> Persisted<T> {
-    /// Frees the stored partitions; later reads of the handle fail.
+    /// Frees the stored partitions (Spark's `unpersist`); later reads of the
+    /// handle fail.
     ///
     /// ```
     /// use barks_runtime::{Context, parallelize, persisted};
@@ -109,7 +110,9 @@ impl<T> Persisted<T> {
 
 impl<T: Data> Dataset<T> {
     /// Computes the dataset and keeps it in memory; the handle reads it back
-    /// in later jobs, with the same partitions.
+    /// in later jobs, with the same partitions. Unlike Spark's lazy
+    /// `persist`, this is an action (it runs a job), and the copy is the
+    /// driver's.
     ///
     /// ```
     /// use barks_runtime::{Context, parallelize, persisted};
