@@ -51,7 +51,7 @@ impl<R> JobOutput<R> for Output<R> {
 }
 
 /// Checks that a job's declared return type (`Self`) is its pipeline's
-/// result `A`; `#[barks::job]` calls [`declared_output`] on the pipeline.
+/// result `A`; `#[barks::job]` calls [`Output::declared`] on the pipeline.
 /// (The declared type is `Self` so that it also drives inference: an action
 /// whose result type is left open, e.g. `.action(.., |parts| ...collect())`,
 /// gets the declared one.)
