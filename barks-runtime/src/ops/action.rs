@@ -51,7 +51,7 @@ impl<R> JobOutput<R> for Output<R> {
 }
 
 /// Checks that a job's declared return type (`Self`) is its pipeline's
-/// result `A`; `#[barks::job]` calls [`declared_output`] on the pipeline.
+/// result `A`; `#[barks::job]` calls [`Output::declared`] on the pipeline.
 /// (The declared type is `Self` so that it also drives inference: an action
 /// whose result type is left open, e.g. `.action(.., |parts| ...collect())`,
 /// gets the declared one.)
@@ -188,7 +188,20 @@ impl<T: 'static, S: Sink<T>> ErasedAction for SinkAction<T, S> {
 impl<T: Data> Dataset<T> {
     /// A custom action: `per_partition` runs on each partition (on the
     /// workers), `merge` combines the results in partition order (on the
-    /// driver).
+    /// driver), as Spark's `SparkContext.runJob` does for every action.
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// // Per partition: its size (on the workers); merged: the list (on the driver).
+    /// let sizes = ctx
+    ///     .run(|| {
+    ///         parallelize(vec![1, 2, 3, 4, 5], Some(2)).action(|it| it.count(), |parts| parts)
+    ///     })
+    ///     .unwrap();
+    /// assert_eq!(sizes, vec![2, 3]);
+    /// ```
     pub fn action<A, R, P, M>(&self, per_partition: P, merge: M) -> Output<R>
     where
         A: PartData,
@@ -204,7 +217,39 @@ impl<T: Data> Dataset<T> {
         })
     }
 
-    /// Writes every partition to `sink` and commits it when all succeeded.
+    /// Writes every partition to `sink` and commits it when all succeeded
+    /// (what Spark's `saveAs*` actions do through an output committer).
+    ///
+    /// ```
+    /// use barks_runtime::{BoxIter, Context, ErrorSink, Result, Sink, parallelize};
+    /// use std::sync::Mutex;
+    ///
+    /// static SAVED: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+    /// struct Memory; // a sink that keeps the records, in partition order
+    /// impl Sink<i32> for Memory {
+    ///     type TaskCommit = Vec<i32>;
+    ///     fn prepare(&self) -> Result<()> {
+    ///         Ok(())
+    ///     }
+    ///     fn write(
+    ///         &self,
+    ///         _: usize,
+    ///         _: u32,
+    ///         records: BoxIter<i32>,
+    ///         _: ErrorSink,
+    ///     ) -> Result<Vec<i32>> {
+    ///         Ok(records.collect())
+    ///     }
+    ///     fn commit(&self, tasks: Vec<Vec<i32>>) -> Result<()> {
+    ///         SAVED.lock().unwrap().extend(tasks.concat());
+    ///         Ok(())
+    ///     }
+    ///     fn abort(&self) {}
+    /// }
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// ctx.run(|| parallelize(vec![1, 2, 3], Some(2)).write(Memory)).unwrap();
+    /// assert_eq!(*SAVED.lock().unwrap(), vec![1, 2, 3]);
+    /// ```
     pub fn write<S: Sink<T>>(&self, sink: S) -> Output<()> {
         Output::new(SinkAction {
             node: self.node.clone(),
@@ -213,6 +258,14 @@ impl<T: Data> Dataset<T> {
     }
 
     /// All records, in partition order.
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let all = ctx.run(|| parallelize(vec![3, 1, 2], Some(2)).collect()).unwrap();
+    /// assert_eq!(all, vec![3, 1, 2]);
+    /// ```
     pub fn collect(&self) -> Output<Vec<T>> {
         self.action(
             |it| it.into_vec(),
@@ -225,11 +278,30 @@ impl<T: Data> Dataset<T> {
     }
 
     /// The number of records.
+    ///
+    /// ```
+    /// use barks_runtime::{Context, range};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let n = ctx.run(|| range(0, 10, 1, Some(3)).filter(|x| x % 3 == 0).count()).unwrap();
+    /// assert_eq!(n, 4);
+    /// ```
     pub fn count(&self) -> Output<u64> {
         self.action(|it| it.count() as u64, |parts| parts.into_iter().sum())
     }
 
     /// The first record, if any.
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let first = ctx.run(|| parallelize(vec![5, 6, 7], Some(2)).first()).unwrap();
+    /// assert_eq!(first, Some(5));
+    /// let none =
+    ///     ctx.run(|| parallelize(vec![5, 6, 7], Some(2)).filter(|x| *x > 9).first()).unwrap();
+    /// assert_eq!(none, None);
+    /// ```
     pub fn first(&self) -> Output<Option<T>> {
         self.action(
             |mut it| it.next(),
@@ -238,6 +310,14 @@ impl<T: Data> Dataset<T> {
     }
 
     /// The first `n` records, in partition order.
+    ///
+    /// ```
+    /// use barks_runtime::{Context, range};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let head = ctx.run(|| range(0, 100, 1, Some(4)).take(3)).unwrap();
+    /// assert_eq!(head, vec![0, 1, 2]);
+    /// ```
     pub fn take(&self, n: usize) -> Output<Vec<T>> {
         self.action(
             move |it| it.take(n).collect::<Vec<T>>(),
@@ -245,7 +325,16 @@ impl<T: Data> Dataset<T> {
         )
     }
 
-    /// The `n` smallest records, ascending.
+    /// The `n` smallest records, ascending (Spark's `takeOrdered`).
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let smallest =
+    ///     ctx.run(|| parallelize(vec![5, 1, 4, 2, 3], Some(2)).take_ordered(2)).unwrap();
+    /// assert_eq!(smallest, vec![1, 2]);
+    /// ```
     pub fn take_ordered(&self, n: usize) -> Output<Vec<T>>
     where
         T: Ord,
@@ -257,6 +346,14 @@ impl<T: Data> Dataset<T> {
     }
 
     /// The `n` largest records, descending.
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let largest = ctx.run(|| parallelize(vec![5, 1, 4, 2, 3], Some(2)).top(2)).unwrap();
+    /// assert_eq!(largest, vec![5, 4]);
+    /// ```
     pub fn top(&self, n: usize) -> Output<Vec<T>>
     where
         T: Ord,
@@ -276,6 +373,18 @@ impl<T: Data> Dataset<T> {
     }
 
     /// Merges all records with `f`; `None` for an empty dataset.
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let sum =
+    ///     ctx.run(|| parallelize(vec![1, 2, 3, 4, 5], Some(2)).reduce(|a, b| a + b)).unwrap();
+    /// assert_eq!(sum, Some(15));
+    /// let empty =
+    ///     ctx.run(|| parallelize(Vec::<i32>::new(), Some(2)).reduce(|a, b| a + b)).unwrap();
+    /// assert_eq!(empty, None);
+    /// ```
     pub fn reduce<F: Fn(T, T) -> T + Send + Sync + 'static>(&self, f: F) -> Output<Option<T>> {
         let f = Arc::new(f);
         let g = f.clone();
@@ -285,7 +394,19 @@ impl<T: Data> Dataset<T> {
         )
     }
 
-    /// Folds each partition from `zero`, then the partition results from `zero`.
+    /// Folds each partition from `zero`, then the partition results from `zero`
+    /// (as Spark's `fold`: a `zero` that is not neutral for `f` counts once per
+    /// partition, plus once).
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let data = || parallelize(vec![1, 2, 3, 4], Some(2));
+    /// assert_eq!(ctx.run(|| data().fold(0, |a, b| a + b)).unwrap(), 10);
+    /// // As in Spark, `zero` starts each partition and the merge: 1 + (1+1+2) + (1+3+4).
+    /// assert_eq!(ctx.run(|| data().fold(1, |a, b| a + b)).unwrap(), 13);
+    /// ```
     pub fn fold<F: Fn(T, T) -> T + Send + Sync + 'static>(&self, zero: T, f: F) -> Output<T> {
         let f = Arc::new(f);
         let g = f.clone();
@@ -298,6 +419,22 @@ impl<T: Data> Dataset<T> {
 
     /// Folds each partition into a `U` with `seq` (from `zero`), then merges
     /// the partition results with `comb` (from `zero`).
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let (sum, count) = ctx
+    ///     .run(|| {
+    ///         parallelize(vec![1, 2, 3, 4], Some(2)).aggregate(
+    ///             (0, 0u64),
+    ///             |(s, n), x| (s + x, n + 1),
+    ///             |(s, n), (t, m)| (s + t, n + m),
+    ///         )
+    ///     })
+    ///     .unwrap();
+    /// assert_eq!((sum, count), (10, 4));
+    /// ```
     pub fn aggregate<U, F1, F2>(&self, zero: U, seq: F1, comb: F2) -> Output<U>
     where
         U: Data,
@@ -311,7 +448,17 @@ impl<T: Data> Dataset<T> {
         )
     }
 
-    /// How many times each distinct record occurs.
+    /// How many times each distinct record occurs (Spark's `countByValue`).
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    /// use std::collections::HashMap;
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let counts =
+    ///     ctx.run(|| parallelize(vec!['a', 'b', 'a'], Some(2)).count_by_value()).unwrap();
+    /// assert_eq!(counts, HashMap::from([('a', 2), ('b', 1)]));
+    /// ```
     pub fn count_by_value(&self) -> Output<HashMap<T, u64>>
     where
         T: Key,
@@ -321,7 +468,18 @@ impl<T: Data> Dataset<T> {
             .collect_as_map()
     }
 
-    /// How many records each key has.
+    /// How many records each key has (Spark's `countByKey`).
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    /// use std::collections::HashMap;
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let counts = ctx
+    ///     .run(|| parallelize(vec![(1, 'x'), (2, 'y'), (1, 'z')], Some(2)).count_by_key())
+    ///     .unwrap();
+    /// assert_eq!(counts, HashMap::from([(1, 2), (2, 1)]));
+    /// ```
     pub fn count_by_key(&self) -> Output<HashMap<T::K, u64>>
     where
         T: Pair,
@@ -331,7 +489,19 @@ impl<T: Data> Dataset<T> {
             .collect_as_map()
     }
 
-    /// The records as a map from key to value (a later value of a key wins).
+    /// The records as a map from key to value (Spark's `collectAsMap`; a later
+    /// value of a key wins).
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    /// use std::collections::HashMap;
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let map = ctx
+    ///     .run(|| parallelize(vec![(1, 'a'), (2, 'b'), (1, 'c')], Some(2)).collect_as_map())
+    ///     .unwrap();
+    /// assert_eq!(map, HashMap::from([(1, 'c'), (2, 'b')])); // the later value of key 1 wins
+    /// ```
     pub fn collect_as_map(&self) -> Output<HashMap<T::K, T::V>>
     where
         T: Pair,
@@ -347,7 +517,23 @@ impl<T: Data> Dataset<T> {
         )
     }
 
-    /// Runs `f` on every partition's records, for its side effects.
+    /// Runs `f` on every partition's records, for its side effects (Spark's
+    /// `foreachPartition`).
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// static SEEN: AtomicUsize = AtomicUsize::new(0);
+    /// ctx.run(|| {
+    ///     parallelize(vec![1, 2, 3], Some(3)).for_each_partition(|_| {
+    ///         SEEN.fetch_add(1, Ordering::Relaxed);
+    ///     })
+    /// })
+    /// .unwrap();
+    /// assert_eq!(SEEN.load(Ordering::Relaxed), 3);
+    /// ```
     pub fn for_each_partition<F: Fn(BoxIter<T>) + Send + Sync + 'static>(
         &self,
         f: F,
@@ -355,7 +541,22 @@ impl<T: Data> Dataset<T> {
         self.action(f, |_| ())
     }
 
-    /// Runs `f` on every record, for its side effects.
+    /// Runs `f` on every record, for its side effects (Spark's `foreach`).
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    /// use std::sync::atomic::{AtomicI64, Ordering};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// static SUM: AtomicI64 = AtomicI64::new(0);
+    /// ctx.run(|| {
+    ///     parallelize(vec![1, 2, 3], Some(2)).for_each(|x| {
+    ///         SUM.fetch_add(x, Ordering::Relaxed);
+    ///     })
+    /// })
+    /// .unwrap();
+    /// assert_eq!(SUM.load(Ordering::Relaxed), 6);
+    /// ```
     pub fn for_each<F: Fn(T) + Send + Sync + 'static>(&self, f: F) -> Output<()> {
         self.action(move |it| it.for_each(&f), |_| ())
     }

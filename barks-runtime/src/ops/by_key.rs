@@ -147,6 +147,16 @@ impl<T: Data> Dataset<T> {
     }
 
     /// The keys of a key-value dataset.
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let keys = ctx
+    ///     .run(|| parallelize(vec![(1, 'x'), (2, 'y'), (1, 'z')], Some(2)).keys().collect())
+    ///     .unwrap();
+    /// assert_eq!(keys, vec![1, 2, 1]);
+    /// ```
     pub fn keys(&self) -> Dataset<T::K>
     where
         T: Pair,
@@ -155,6 +165,16 @@ impl<T: Data> Dataset<T> {
     }
 
     /// The values of a key-value dataset.
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let values = ctx
+    ///     .run(|| parallelize(vec![(1, 'x'), (2, 'y'), (1, 'z')], Some(2)).values().collect())
+    ///     .unwrap();
+    /// assert_eq!(values, vec!['x', 'y', 'z']);
+    /// ```
     pub fn values(&self) -> Dataset<T::V>
     where
         T: Pair,
@@ -162,7 +182,20 @@ impl<T: Data> Dataset<T> {
         self.kv().map(|(_, v)| v)
     }
 
-    /// Applies `f` to every value, keeping keys (and the partitioning).
+    /// Applies `f` to every value, keeping keys (and the partitioning), as
+    /// Spark's `mapValues`.
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let tens = ctx
+    ///     .run(|| {
+    ///         parallelize(vec![('a', 1), ('b', 2)], Some(2)).map_values(|v| v * 10).collect()
+    ///     })
+    ///     .unwrap();
+    /// assert_eq!(tens, vec![('a', 10), ('b', 20)]);
+    /// ```
     pub fn map_values<U: Data, F>(&self, f: F) -> Dataset<(T::K, U)>
     where
         T: Pair,
@@ -175,7 +208,22 @@ impl<T: Data> Dataset<T> {
         })
     }
 
-    /// Replaces every value by the values `f` returns for it, keeping its key.
+    /// Replaces every value by the values `f` returns for it, keeping its key
+    /// (Spark's `flatMapValues`).
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let spread = ctx
+    ///     .run(|| {
+    ///         parallelize(vec![('a', 2), ('b', 1)], Some(2))
+    ///             .flat_map_values(|n| 0..n)
+    ///             .collect()
+    ///     })
+    ///     .unwrap();
+    /// assert_eq!(spread, vec![('a', 0), ('a', 1), ('b', 0)]);
+    /// ```
     pub fn flat_map_values<U, I, F>(&self, f: F) -> Dataset<(T::K, U)>
     where
         T: Pair,
@@ -192,7 +240,22 @@ impl<T: Data> Dataset<T> {
     }
 
     /// Hash-partitions the records by key into `partitions` partitions
-    /// (no shuffle if they already are).
+    /// (Spark's `partitionBy` with a `HashPartitioner`; no shuffle if they
+    /// already are).
+    ///
+    /// ```
+    /// use barks_runtime::{Context, hash_partition, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let pairs = vec![(1, 'a'), (2, 'b'), (1, 'c'), (2, 'd'), (3, 'e')];
+    /// let parts =
+    ///     ctx.run(|| parallelize(pairs, Some(2)).partition_by(3).glom().collect()).unwrap();
+    /// assert_eq!(parts.len(), 3);
+    /// // Every key is in one partition: the one its hash gives.
+    /// for (p, records) in parts.iter().enumerate() {
+    ///     assert!(records.iter().all(|(k, _)| hash_partition(k, 3) == p));
+    /// }
+    /// ```
     pub fn partition_by(&self, partitions: usize) -> Dataset<(T::K, T::V)>
     where
         T: Pair,
@@ -213,6 +276,26 @@ impl<T: Data> Dataset<T> {
     /// Spark's `combineByKey`: builds one combiner per key with `create`,
     /// folds more values in with `merge_value` (map side, before the shuffle)
     /// and merges combiners from different partitions with `merge_combiners`.
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let scores = vec![('a', 1), ('b', 4), ('a', 3)];
+    /// let mut sum_count = ctx
+    ///     .run(|| {
+    ///         parallelize(scores, Some(2))
+    ///             .combine_by_key(
+    ///                 |v| (v, 1),
+    ///                 |(s, n), v| (s + v, n + 1),
+    ///                 |(s, n), (t, m)| (s + t, n + m),
+    ///             )
+    ///             .collect()
+    ///     })
+    ///     .unwrap();
+    /// sum_count.sort();
+    /// assert_eq!(sum_count, vec![('a', (4, 2)), ('b', (4, 1))]);
+    /// ```
     pub fn combine_by_key<C, F1, F2, F3>(
         &self,
         create: F1,
@@ -241,7 +324,20 @@ impl<T: Data> Dataset<T> {
         merge_combiners_by_key(&combined, merge_combiners)
     }
 
-    /// Merges the values of each key with `f` (combined map-side first).
+    /// Merges the values of each key with `f` (combined map-side first), as
+    /// Spark's `reduceByKey`.
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let words = vec![('a', 1), ('b', 1), ('a', 1)];
+    /// let mut counts = ctx
+    ///     .run(|| parallelize(words, Some(2)).reduce_by_key(|a, b| a + b).collect())
+    ///     .unwrap();
+    /// counts.sort();
+    /// assert_eq!(counts, vec![('a', 2), ('b', 1)]);
+    /// ```
     pub fn reduce_by_key<F>(&self, f: F) -> Dataset<(T::K, T::V)>
     where
         T: Pair,
@@ -256,6 +352,18 @@ impl<T: Data> Dataset<T> {
     /// `zero`. As in Spark, `zero` may be used more than once per key and
     /// partition (map-side combining can stop part-way), so it must be
     /// neutral for `f` (0 for `+`, an empty `Vec` for concatenation).
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let pairs = vec![('a', 3), ('b', 5), ('a', 7)];
+    /// let mut sums = ctx
+    ///     .run(|| parallelize(pairs, Some(2)).fold_by_key(0, |a, b| a + b).collect())
+    ///     .unwrap();
+    /// sums.sort();
+    /// assert_eq!(sums, vec![('a', 10), ('b', 5)]);
+    /// ```
     pub fn fold_by_key<F>(&self, zero: T::V, f: F) -> Dataset<(T::K, T::V)>
     where
         T: Pair,
@@ -273,6 +381,26 @@ impl<T: Data> Dataset<T> {
     /// Aggregates each key's values into a `U`: `seq` folds a value into an
     /// accumulator (starting from `zero`, which must be neutral, as for
     /// [`fold_by_key`](Self::fold_by_key)), `comb` merges two accumulators.
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let pairs = vec![('a', 3), ('b', 5), ('a', 7)];
+    /// let mut max_count = ctx
+    ///     .run(|| {
+    ///         parallelize(pairs, Some(2))
+    ///             .aggregate_by_key(
+    ///                 (i32::MIN, 0u32),
+    ///                 |(m, n), v| (m.max(v), n + 1),
+    ///                 |(m, n), (l, k)| (m.max(l), n + k),
+    ///             )
+    ///             .collect()
+    ///     })
+    ///     .unwrap();
+    /// max_count.sort();
+    /// assert_eq!(max_count, vec![('a', (7, 2)), ('b', (5, 1))]);
+    /// ```
     pub fn aggregate_by_key<U, F1, F2>(&self, zero: U, seq: F1, comb: F2) -> Dataset<(T::K, U)>
     where
         T: Pair,
@@ -285,8 +413,21 @@ impl<T: Data> Dataset<T> {
         self.combine_by_key(move |v| s(zero.clone(), v), move |u, v| seq(u, v), comb)
     }
 
-    /// All values of each key, in one `Vec` (no map-side combining: it would
-    /// not shrink the data).
+    /// All values of each key, in one `Vec` (Spark's `groupByKey`; no map-side
+    /// combining: it would not shrink the data). The order of a group's
+    /// values is not defined.
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let pairs = vec![(1, 'a'), (2, 'b'), (1, 'c')];
+    /// let mut groups =
+    ///     ctx.run(|| parallelize(pairs, Some(2)).group_by_key().collect()).unwrap();
+    /// groups.iter_mut().for_each(|(_, vs)| vs.sort());
+    /// groups.sort();
+    /// assert_eq!(groups, vec![(1, vec!['a', 'c']), (2, vec!['b'])]);
+    /// ```
     pub fn group_by_key(&self) -> Dataset<(T::K, Vec<T::V>)>
     where
         T: Pair,
@@ -300,7 +441,25 @@ impl<T: Data> Dataset<T> {
     }
 
     /// Groups both datasets by key: for every key in either, its values on
-    /// each side.
+    /// each side (Spark's `cogroup`).
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let mut groups = ctx
+    ///     .run(|| {
+    ///         parallelize(vec![(1, 'a'), (2, 'b')], Some(2))
+    ///             .cogroup(&parallelize(vec![(1, 10), (3, 30)], Some(2)))
+    ///             .collect()
+    ///     })
+    ///     .unwrap();
+    /// groups.sort();
+    /// assert_eq!(
+    ///     groups,
+    ///     vec![(1, (vec!['a'], vec![10])), (2, (vec!['b'], vec![])), (3, (vec![], vec![30]))]
+    /// );
+    /// ```
     pub fn cogroup<K2, W>(&self, other: &Dataset<(K2, W)>) -> Dataset<(T::K, (Vec<T::V>, Vec<W>))>
     where
         T: Pair,
@@ -360,7 +519,23 @@ impl<T: Data> Dataset<T> {
         })
     }
 
-    /// Pairs of values for every key present on both sides.
+    /// Pairs of values for every key present on both sides (Spark's inner
+    /// `join`: a key on `n` left and `m` right records gives `n * m` rows).
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let mut joined = ctx
+    ///     .run(|| {
+    ///         parallelize(vec![(1, 'a'), (2, 'b'), (2, 'c')], Some(2))
+    ///             .join(&parallelize(vec![(2, 20), (3, 30)], Some(2)))
+    ///             .collect()
+    ///     })
+    ///     .unwrap();
+    /// joined.sort();
+    /// assert_eq!(joined, vec![(2, ('b', 20)), (2, ('c', 20))]);
+    /// ```
     pub fn join<K2, W>(&self, other: &Dataset<(K2, W)>) -> Dataset<(T::K, (T::V, W))>
     where
         T: Pair,
@@ -371,7 +546,23 @@ impl<T: Data> Dataset<T> {
         crate::ops::fuse::join(self, other).apply(true, |rows| rows)
     }
 
-    /// Every left record, with each matching right value or `None`.
+    /// Every left record, with each matching right value or `None` (Spark's
+    /// `leftOuterJoin`).
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let mut joined = ctx
+    ///     .run(|| {
+    ///         parallelize(vec![(1, 'a'), (2, 'b')], Some(2))
+    ///             .left_outer_join(&parallelize(vec![(2, 20), (3, 30)], Some(2)))
+    ///             .collect()
+    ///     })
+    ///     .unwrap();
+    /// joined.sort();
+    /// assert_eq!(joined, vec![(1, ('a', None)), (2, ('b', Some(20)))]);
+    /// ```
     pub fn left_outer_join<K2, W>(
         &self,
         other: &Dataset<(K2, W)>,
@@ -384,7 +575,23 @@ impl<T: Data> Dataset<T> {
         self.outer_join(other, true, false, |(k, (v, w))| Some((k, (v?, w))))
     }
 
-    /// Every right record, with each matching left value or `None`.
+    /// Every right record, with each matching left value or `None` (Spark's
+    /// `rightOuterJoin`).
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let mut joined = ctx
+    ///     .run(|| {
+    ///         parallelize(vec![(1, 'a'), (2, 'b')], Some(2))
+    ///             .right_outer_join(&parallelize(vec![(2, 20), (3, 30)], Some(2)))
+    ///             .collect()
+    ///     })
+    ///     .unwrap();
+    /// joined.sort();
+    /// assert_eq!(joined, vec![(2, (Some('b'), 20)), (3, (None, 30))]);
+    /// ```
     pub fn right_outer_join<K2, W>(
         &self,
         other: &Dataset<(K2, W)>,
@@ -397,7 +604,26 @@ impl<T: Data> Dataset<T> {
         self.outer_join(other, false, true, |(k, (v, w))| Some((k, (v, w?))))
     }
 
-    /// Every record of either side, matched where the key is on both.
+    /// Every record of either side, matched where the key is on both (Spark's
+    /// `fullOuterJoin`).
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let mut joined = ctx
+    ///     .run(|| {
+    ///         parallelize(vec![(1, 'a'), (2, 'b')], Some(2))
+    ///             .full_outer_join(&parallelize(vec![(2, 20), (3, 30)], Some(2)))
+    ///             .collect()
+    ///     })
+    ///     .unwrap();
+    /// joined.sort();
+    /// assert_eq!(
+    ///     joined,
+    ///     vec![(1, (Some('a'), None)), (2, (Some('b'), Some(20))), (3, (None, Some(30)))]
+    /// );
+    /// ```
     pub fn full_outer_join<K2, W>(
         &self,
         other: &Dataset<(K2, W)>,
@@ -410,7 +636,22 @@ impl<T: Data> Dataset<T> {
         self.outer_join(other, true, true, Some)
     }
 
-    /// The records whose key is not in `other`.
+    /// The records whose key is not in `other` (Spark's `subtractByKey`).
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let mut rest = ctx
+    ///     .run(|| {
+    ///         parallelize(vec![(1, 'a'), (2, 'b'), (2, 'c'), (3, 'd')], Some(2))
+    ///             .subtract_by_key(&parallelize(vec![(2, ())], Some(2)))
+    ///             .collect()
+    ///     })
+    ///     .unwrap();
+    /// rest.sort();
+    /// assert_eq!(rest, vec![(1, 'a'), (3, 'd')]);
+    /// ```
     pub fn subtract_by_key<K2, W>(&self, other: &Dataset<(K2, W)>) -> Dataset<(T::K, T::V)>
     where
         T: Pair,
@@ -423,7 +664,19 @@ impl<T: Data> Dataset<T> {
         })
     }
 
-    /// Sorts by key into a global order (see [`Dataset::sort_by`]).
+    /// Sorts by key into a global order (Spark's `sortByKey`; see
+    /// [`Dataset::sort_by`]).
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let pairs = vec![(3, 'c'), (1, 'a'), (4, 'd'), (2, 'b')];
+    /// let parts =
+    ///     ctx.run(|| parallelize(pairs, Some(2)).sort_by_key(true).glom().collect()).unwrap();
+    /// // A global order: partition 0 holds the smallest keys.
+    /// assert_eq!(parts, vec![vec![(1, 'a'), (2, 'b')], vec![(3, 'c'), (4, 'd')]]);
+    /// ```
     pub fn sort_by_key(&self, ascending: bool) -> Dataset<(T::K, T::V)>
     where
         T: Pair,

@@ -59,12 +59,34 @@ impl<T: Send + 'static> Dataset<T> {
         self
     }
 
-    /// How many partitions the dataset has.
+    /// How many partitions the dataset has (Spark's `getNumPartitions`).
+    ///
+    /// ```
+    /// use barks_runtime::{in_scope, parallelize};
+    ///
+    /// let n = in_scope(2, || parallelize(vec![1, 2, 3, 4, 5, 6], Some(3)).num_partitions());
+    /// assert_eq!(n, 3);
+    /// ```
     pub fn num_partitions(&self) -> usize {
         self.node.num_partitions()
     }
 
-    /// The general narrow operator: `f(partition_index, records)`.
+    /// The general narrow operator: `f(partition_index, records)` (Spark's
+    /// `mapPartitionsWithIndex`).
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let tagged = ctx
+    ///     .run(|| {
+    ///         parallelize(vec!['a', 'b', 'c', 'd'], Some(2))
+    ///             .map_partitions_with_index(|p, it| it.map(move |c| (p, c)))
+    ///             .collect()
+    ///     })
+    ///     .unwrap();
+    /// assert_eq!(tagged, vec![(0, 'a'), (0, 'b'), (1, 'c'), (1, 'd')]);
+    /// ```
     pub fn map_partitions_with_index<U, I, F>(&self, f: F) -> Dataset<U>
     where
         U: Send + 'static,
@@ -93,7 +115,21 @@ impl<T: Send + 'static> Dataset<T> {
 }
 
 impl<T: Data> Dataset<T> {
-    /// Transforms a whole partition at once.
+    /// Transforms a whole partition at once (Spark's `mapPartitions`).
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let sums = ctx
+    ///     .run(|| {
+    ///         parallelize(vec![1, 2, 3, 4, 5, 6], Some(2))
+    ///             .map_partitions(|it| std::iter::once(it.sum::<i32>()))
+    ///             .collect()
+    ///     })
+    ///     .unwrap();
+    /// assert_eq!(sums, vec![6, 15]);
+    /// ```
     pub fn map_partitions<U, I, F>(&self, f: F) -> Dataset<U>
     where
         U: Data,
@@ -105,6 +141,15 @@ impl<T: Data> Dataset<T> {
     }
 
     /// Applies `f` to every record.
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let squares =
+    ///     ctx.run(|| parallelize(vec![1, 2, 3], Some(2)).map(|x| x * x).collect()).unwrap();
+    /// assert_eq!(squares, vec![1, 4, 9]);
+    /// ```
     pub fn map<U: Data, F: Fn(T) -> U + Send + Sync + 'static>(&self, f: F) -> Dataset<U> {
         let f = Arc::new(f);
         self.map_partitions_with_index(move |_, it| {
@@ -114,6 +159,16 @@ impl<T: Data> Dataset<T> {
     }
 
     /// Keeps the records for which `f` is true.
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let evens = ctx
+    ///     .run(|| parallelize(vec![1, 2, 3, 4], Some(2)).filter(|x| x % 2 == 0).collect())
+    ///     .unwrap();
+    /// assert_eq!(evens, vec![2, 4]);
+    /// ```
     pub fn filter<F: Fn(&T) -> bool + Send + Sync + 'static>(&self, f: F) -> Dataset<T> {
         let f = Arc::new(f);
         self.narrow_keeping_keys(move |_, it| {
@@ -123,6 +178,16 @@ impl<T: Data> Dataset<T> {
     }
 
     /// Replaces every record by the records `f` returns for it.
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let copies = ctx
+    ///     .run(|| parallelize(vec![1usize, 2, 3], Some(2)).flat_map(|n| vec![n; n]).collect())
+    ///     .unwrap();
+    /// assert_eq!(copies, vec![1, 2, 2, 3, 3, 3]);
+    /// ```
     pub fn flat_map<U, I, F>(&self, f: F) -> Dataset<U>
     where
         U: Data,
@@ -137,7 +202,19 @@ impl<T: Data> Dataset<T> {
         })
     }
 
-    /// Maps and keeps the `Some` results.
+    /// Maps and keeps the `Some` results (in Spark, a `flatMap` to zero or one
+    /// record).
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let lines = vec!["1".to_string(), "x".to_string(), "3".to_string()];
+    /// let numbers = ctx
+    ///     .run(|| parallelize(lines, Some(2)).filter_map(|s| s.parse::<i32>().ok()).collect())
+    ///     .unwrap();
+    /// assert_eq!(numbers, vec![1, 3]);
+    /// ```
     pub fn filter_map<U: Data, F: Fn(T) -> Option<U> + Send + Sync + 'static>(
         &self,
         f: F,
@@ -149,12 +226,39 @@ impl<T: Data> Dataset<T> {
         })
     }
 
-    /// Pairs every record with the key `f` computes for it: `(f(&x), x)`.
+    /// Pairs every record with the key `f` computes for it: `(f(&x), x)`
+    /// (Spark's `keyBy`).
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let words = vec!["apple".to_string(), "fig".to_string()];
+    /// let keyed =
+    ///     ctx.run(|| parallelize(words, Some(2)).key_by(|w| w.len()).collect()).unwrap();
+    /// assert_eq!(keyed, vec![(5, "apple".to_string()), (3, "fig".to_string())]);
+    /// ```
     pub fn key_by<K: Key, F: Fn(&T) -> K + Send + Sync + 'static>(&self, f: F) -> Dataset<(K, T)> {
         self.map(move |x| (f(&x), x))
     }
 
-    /// All records of `self`, then all of `other` (partitions are concatenated).
+    /// All records of `self`, then all of `other` (partitions are concatenated;
+    /// as in Spark, duplicates are kept).
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let all = ctx
+    ///     .run(|| {
+    ///         let both =
+    ///             parallelize(vec![1, 2], Some(2)).union(&parallelize(vec![2, 3], Some(1)));
+    ///         assert_eq!(both.num_partitions(), 3);
+    ///         both.collect()
+    ///     })
+    ///     .unwrap();
+    /// assert_eq!(all, vec![1, 2, 2, 3]); // duplicates are kept, as in Spark
+    /// ```
     pub fn union(&self, other: &Dataset<T>) -> Dataset<T> {
         Dataset::from_node(Arc::new(Union::new(vec![
             self.node.clone(),
@@ -165,6 +269,18 @@ impl<T: Data> Dataset<T> {
     /// A random sample: each record is kept with probability `fraction`
     /// (without replacement), or appears a Poisson(`fraction`) number of times
     /// (with replacement). The same `seed` gives the same sample.
+    ///
+    /// ```
+    /// use barks_runtime::{Context, range};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let sample = |fraction: f64, seed: u64| {
+    ///     ctx.run(move || range(0, 100, 1, Some(4)).sample(false, fraction, seed).collect())
+    ///         .unwrap()
+    /// };
+    /// assert_eq!(sample(0.3, 7), sample(0.3, 7)); // the same seed gives the same sample
+    /// assert_eq!(sample(1.0, 7), (0..100).collect::<Vec<i64>>());
+    /// ```
     pub fn sample(&self, with_replacement: bool, fraction: f64, seed: u64) -> Dataset<T> {
         let fraction = fraction.max(0.0);
         self.narrow_keeping_keys(move |p, it| {
@@ -182,21 +298,72 @@ impl<T: Data> Dataset<T> {
     }
 
     /// Fewer partitions, without a shuffle (neighbouring partitions are chained).
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let parts = ctx
+    ///     .run(|| {
+    ///         let fewer = parallelize((1..=8).collect::<Vec<i32>>(), Some(4)).coalesce(2);
+    ///         assert_eq!(fewer.num_partitions(), 2);
+    ///         fewer.glom().collect()
+    ///     })
+    ///     .unwrap();
+    /// assert_eq!(parts, vec![vec![1, 2, 3, 4], vec![5, 6, 7, 8]]); // neighbours chained, in order
+    /// ```
     pub fn coalesce(&self, partitions: usize) -> Dataset<T> {
         Dataset::from_node(Arc::new(Coalesce::new(self.node.clone(), partitions)))
     }
 
     /// Each partition as one `Vec`.
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let parts =
+    ///     ctx.run(|| parallelize(vec![1, 2, 3, 4, 5], Some(2)).glom().collect()).unwrap();
+    /// assert_eq!(parts, vec![vec![1, 2], vec![3, 4, 5]]);
+    /// ```
     pub fn glom(&self) -> Dataset<Vec<T>> {
         self.map_partitions(|it| std::iter::once(it.into_vec()))
     }
 
-    /// Pairs every record with its index in the dataset's order.
+    /// Pairs every record with its index in the dataset's order: partition 0's
+    /// records first (Spark's `zipWithIndex`).
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let numbered = ctx
+    ///     .run(|| {
+    ///         parallelize(vec!['a', 'b', 'c', 'd', 'e'], Some(3)).zip_with_index().collect()
+    ///     })
+    ///     .unwrap();
+    /// assert_eq!(numbered, vec![('a', 0), ('b', 1), ('c', 2), ('d', 3), ('e', 4)]);
+    /// ```
     pub fn zip_with_index(&self) -> Dataset<(T, u64)> {
         Dataset::from_node(shuffle::indexed::zip_with_index(self.node.clone()))
     }
 
     /// Every pair `(a, b)` of a record of `self` and one of `other`.
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let pairs = ctx
+    ///     .run(|| {
+    ///         let pairs = parallelize(vec![1, 2], Some(2))
+    ///             .cartesian(&parallelize(vec!['x', 'y'], Some(2)));
+    ///         assert_eq!(pairs.num_partitions(), 4);
+    ///         pairs.collect()
+    ///     })
+    ///     .unwrap();
+    /// assert_eq!(pairs, vec![(1, 'x'), (1, 'y'), (2, 'x'), (2, 'y')]);
+    /// ```
     pub fn cartesian<U: Data>(&self, other: &Dataset<U>) -> Dataset<(T, U)> {
         Dataset::from_node(Arc::new(Cartesian::new(
             self.node.clone(),
@@ -205,6 +372,22 @@ impl<T: Data> Dataset<T> {
     }
 
     /// Exactly `partitions` partitions of near-equal size, through a shuffle.
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let sizes = ctx
+    ///     .run(|| {
+    ///         parallelize((1..=6).collect::<Vec<i32>>(), Some(1))
+    ///             .repartition(3)
+    ///             .glom()
+    ///             .map(|p| p.len())
+    ///             .collect()
+    ///     })
+    ///     .unwrap();
+    /// assert_eq!(sizes, vec![2, 2, 2]);
+    /// ```
     pub fn repartition(&self, partitions: usize) -> Dataset<T> {
         let partitions = partitions.max(1);
         let numbered = self.map_partitions_with_index(move |p, it| {
@@ -218,8 +401,20 @@ impl<T: Data> Dataset<T> {
         .values()
     }
 
-    /// Sorts the records by `key(x)` into a global order: partition 0 holds the
+    /// Sorts the records by `key(x)` into a global order (Spark's `sortBy`): partition 0 holds the
     /// smallest keys (largest if `!ascending`), each partition is sorted.
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let words =
+    ///     vec!["bb".to_string(), "a".to_string(), "dddd".to_string(), "ccc".to_string()];
+    /// let longest_first = ctx
+    ///     .run(|| parallelize(words, Some(2)).sort_by(|w| w.len(), false).collect())
+    ///     .unwrap();
+    /// assert_eq!(longest_first, ["dddd", "ccc", "bb", "a"]);
+    /// ```
     pub fn sort_by<K, F>(&self, key: F, ascending: bool) -> Dataset<T>
     where
         K: SortKey,
@@ -241,6 +436,16 @@ impl<T: Data> Dataset<T> {
     /// key, as that operator needs them: its shuffle is the only one. (The
     /// records are no more skewed than the operator would make them.)
     /// `group_by_key` deduplicates each group instead.
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let mut unique =
+    ///     ctx.run(|| parallelize(vec![3, 1, 3, 2, 1], Some(2)).distinct().collect()).unwrap();
+    /// unique.sort();
+    /// assert_eq!(unique, vec![1, 2, 3]);
+    /// ```
     pub fn distinct(&self) -> Dataset<T>
     where
         T: Key,
@@ -248,7 +453,23 @@ impl<T: Data> Dataset<T> {
         crate::ops::distinct::distinct(self)
     }
 
-    /// The distinct records present in both datasets.
+    /// The distinct records present in both datasets (Spark's `intersection`:
+    /// the output has no duplicates).
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let mut both = ctx
+    ///     .run(|| {
+    ///         parallelize(vec![1, 2, 3, 3, 4], Some(2))
+    ///             .intersection(&parallelize(vec![3, 4, 4, 5], Some(2)))
+    ///             .collect()
+    ///     })
+    ///     .unwrap();
+    /// both.sort();
+    /// assert_eq!(both, vec![3, 4]); // distinct, as in Spark
+    /// ```
     pub fn intersection(&self, other: &Dataset<T>) -> Dataset<T>
     where
         T: Key,
@@ -258,7 +479,23 @@ impl<T: Data> Dataset<T> {
             .filter_map(|(x, (a, b))| (!a.is_empty() && !b.is_empty()).then_some(x))
     }
 
-    /// The records of `self` (with their duplicates) that are not in `other`.
+    /// The records of `self` (with their duplicates) that are not in `other`
+    /// (Spark's `subtract`).
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let mut rest = ctx
+    ///     .run(|| {
+    ///         parallelize(vec![1, 1, 2, 3], Some(2))
+    ///             .subtract(&parallelize(vec![2], Some(2)))
+    ///             .collect()
+    ///     })
+    ///     .unwrap();
+    /// rest.sort();
+    /// assert_eq!(rest, vec![1, 1, 3]);
+    /// ```
     pub fn subtract(&self, other: &Dataset<T>) -> Dataset<T>
     where
         T: Key,

@@ -57,6 +57,26 @@ impl<K: Key, V, R: Fn(V, V) -> V> Emit<'_, K, V, R> {
     /// so far, or stored with an owned copy of `key` if the partition has
     /// not seen the key before. `key` is any borrowed form of the key type
     /// (`&str` for `String` keys, `&[u8]` for `Vec<u8>`, `&K` itself).
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let lines = vec!["a b a".to_string(), "b".to_string()];
+    /// let mut counts = ctx
+    ///     .run(|| {
+    ///         parallelize(lines, Some(2))
+    ///             // `w` is a `&str` borrowed from the line; the key type is `String`.
+    ///             .flat_map_reduce_by_key(
+    ///                 |l: String, out| l.split(' ').for_each(|w| out.emit(w, 1)),
+    ///                 |a, b| a + b,
+    ///             )
+    ///             .collect()
+    ///     })
+    ///     .unwrap();
+    /// counts.sort();
+    /// assert_eq!(counts, [("a".to_string(), 2), ("b".to_string(), 2)]);
+    /// ```
     #[inline]
     pub fn emit<Q>(&mut self, key: &Q, value: V)
     where
@@ -77,6 +97,24 @@ impl<T: Data> Dataset<T> {
     /// with `reduce`, as
     /// `flat_map(..).reduce_by_key(reduce)` would, without allocating an
     /// owned key per pair (see the [module docs](crate::ops::emit)).
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let mut counts = ctx
+    ///     .run(|| {
+    ///         parallelize(vec![vec![1u8, 2, 1], vec![2, 1]], Some(2))
+    ///             .flat_map_reduce_by_key(
+    ///                 |bytes: Vec<u8>, out| bytes.iter().for_each(|b| out.emit(b, 1u64)),
+    ///                 |a, b| a + b,
+    ///             )
+    ///             .collect()
+    ///     })
+    ///     .unwrap();
+    /// counts.sort();
+    /// assert_eq!(counts, [(1u8, 3), (2, 2)]);
+    /// ```
     pub fn flat_map_reduce_by_key<K, V, F, R>(&self, f: F, reduce: R) -> Dataset<(K, V)>
     where
         K: Key,

@@ -91,7 +91,18 @@ impl<T> std::fmt::Debug for Persisted<T> {
 }
 
 impl<T> Persisted<T> {
-    /// Frees the stored partitions; later reads of the handle fail.
+    /// Frees the stored partitions (Spark's `unpersist`); later reads of the
+    /// handle fail.
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize, persisted};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let handle = ctx.run(|| parallelize(vec![1, 2, 3], Some(2)).persist()).unwrap();
+    /// assert_eq!(ctx.run(move || persisted(handle).count()).unwrap(), 3);
+    /// handle.unpersist();
+    /// assert!(ctx.run(move || persisted(handle).count()).is_err());
+    /// ```
     pub fn unpersist(self) {
         blocks().remove(&self.id);
     }
@@ -99,7 +110,21 @@ impl<T> Persisted<T> {
 
 impl<T: Data> Dataset<T> {
     /// Computes the dataset and keeps it in memory; the handle reads it back
-    /// in later jobs, with the same partitions.
+    /// in later jobs, with the same partitions. Unlike Spark's lazy
+    /// `persist`, this is an action (it runs a job), and the copy is the
+    /// driver's.
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize, persisted};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let squares = ctx
+    ///     .run(|| parallelize(vec![1, 2, 3, 4], Some(2)).map(|x| x * x).persist())
+    ///     .unwrap();
+    /// // A later job reads the stored partitions instead of computing them again.
+    /// let parts = ctx.run(move || persisted(squares).glom().collect()).unwrap();
+    /// assert_eq!(parts, vec![vec![1, 4], vec![9, 16]]);
+    /// ```
     pub fn persist(&self) -> Output<Persisted<T>> {
         self.action(
             |it| it.collect::<Vec<T>>(),
@@ -159,6 +184,18 @@ impl<T: Data> Source for PersistedSource<T> {
 }
 
 /// Reads a dataset stored by an earlier job's `persist()`.
+///
+/// ```
+/// use barks_runtime::{Context, parallelize, persisted};
+///
+/// let ctx = Context::new("local[2]").unwrap();
+/// let words = ctx
+///     .run(|| parallelize(vec!["a".to_string(), "b".to_string()], Some(2)).persist())
+///     .unwrap();
+/// let upper =
+///     ctx.run(move || persisted(words).map(|w| w.to_uppercase()).collect()).unwrap();
+/// assert_eq!(upper, ["A", "B"]);
+/// ```
 pub fn persisted<T: Data>(handle: Persisted<T>) -> Dataset<T> {
     from_source(PersistedSource(handle))
 }
