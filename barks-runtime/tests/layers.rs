@@ -69,13 +69,14 @@ fn code_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
         .map(|(i, l)| (i + 1, l))
 }
 
-/// Every `crate::NAME` in a line.
-fn crate_paths(line: &str) -> Vec<String> {
+/// Every `PREFIX::NAME` in a line (`crate::NAME`, or `crate::cluster::NAME`
+/// inside `cluster/`).
+fn paths_after(line: &str, prefix: &str) -> Vec<String> {
     let mut names = Vec::new();
     let mut rest = line;
-    while let Some(at) = rest.find("crate::") {
+    while let Some(at) = rest.find(prefix) {
         let before = rest[..at].chars().last();
-        rest = &rest[at + "crate::".len()..];
+        rest = &rest[at + prefix.len()..];
         if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$') {
             continue;
         }
@@ -90,6 +91,13 @@ fn crate_paths(line: &str) -> Vec<String> {
 
 /// Checks one crate's sources against its layers; returns what is wrong.
 fn violations(src: &Path, layers: &[&[&str]], leaves: Leaves) -> Vec<String> {
+    violations_under(src, "crate::", layers, leaves)
+}
+
+/// Checks the sources under `src`, a folder whose items are named
+/// `PREFIX::NAME` (and `super::NAME` in the files directly in it, unless it
+/// is the crate root), against its layers.
+fn violations_under(src: &Path, prefix: &str, layers: &[&[&str]], leaves: Leaves) -> Vec<String> {
     let rank: BTreeMap<&str, usize> = layers
         .iter()
         .enumerate()
@@ -111,7 +119,12 @@ fn violations(src: &Path, layers: &[&[&str]], leaves: Leaves) -> Vec<String> {
         let text = std::fs::read_to_string(&file).unwrap();
         let leaf = leaves.iter().find(|(u, _)| *u == unit);
         for (line_no, line) in code_lines(&text) {
-            for name in crate_paths(line) {
+            let mut names = paths_after(line, prefix);
+            let directly_in_src = file.parent() == Some(src);
+            if prefix != "crate::" && directly_in_src {
+                names.extend(paths_after(line, "super::"));
+            }
+            for name in names {
                 if name.starts_with('{') {
                     wrong.push(format!(
                         "{shown}:{line_no}: `crate::{{..}}`: import each folder's items from the folder itself"
@@ -123,13 +136,13 @@ fn violations(src: &Path, layers: &[&[&str]], leaves: Leaves) -> Vec<String> {
                 }
                 match rank.get(name.as_str()) {
                     None => wrong.push(format!(
-                        "{shown}:{line_no}: `crate::{name}` goes through the crate root; import it from its folder"
+                        "{shown}:{line_no}: `{prefix}{name}` goes through the crate root; import it from its folder"
                     )),
                     Some(_) if leaf.is_some() => wrong.push(format!(
-                        "{shown}:{line_no}: `{unit}` is a leaf and must not import `crate::{name}`"
+                        "{shown}:{line_no}: `{unit}` is a leaf and must not import `{prefix}{name}`"
                     )),
                     Some(&theirs) if theirs >= own => wrong.push(format!(
-                        "{shown}:{line_no}: `{unit}` (layer {own}) imports `crate::{name}` (layer {theirs}); a folder may import only from lower layers"
+                        "{shown}:{line_no}: `{unit}` (layer {own}) imports `{prefix}{name}` (layer {theirs}); a folder may import only from lower layers"
                     )),
                     Some(_) => {}
                 }
@@ -160,6 +173,30 @@ fn src_of(krate: &str) -> PathBuf {
 #[test]
 fn runtime_folders_import_only_lower_layers() {
     let wrong = violations(&src_of("barks-runtime"), RUNTIME, RUNTIME_LEAVES);
+    assert!(
+        wrong.is_empty(),
+        "layering violations:\n{}",
+        wrong.join("\n")
+    );
+}
+
+/// `cluster/`'s own parts, lowest first: the transport and the spill files
+/// know nothing of workers or drivers; the driver is on top.
+const CLUSTER: &[&[&str]] = &[
+    &["net", "spill", "fingerprint", "logging"],
+    &["protocol", "blocks"],
+    &["fetch", "fuzzing"],
+    &["worker"],
+    &["entry"],
+    &["launch"],
+    &["driver"],
+    &["mod"],
+];
+
+#[test]
+fn cluster_parts_import_only_lower_layers() {
+    let src = src_of("barks-runtime").join("cluster");
+    let wrong = violations_under(&src, "crate::cluster::", CLUSTER, &[]);
     assert!(
         wrong.is_empty(),
         "layering violations:\n{}",
