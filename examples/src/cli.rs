@@ -77,7 +77,12 @@ const WIDTH: usize = 80;
 /// by `indent` spaces; the first line starts at column `start`.
 fn wrap(out: &mut String, text: &str, start: usize, indent: usize) {
     let mut column = start;
-    for (i, word) in text.split_whitespace().enumerate() {
+    // Help texts are ASCII. (Not `split_whitespace`: a third caller of its
+    // search loop in this crate made LLVM stop inlining it into the word
+    // count benchmark's per-line loop, 12% more instructions; see
+    // BENCHMARKS.md.)
+    let words = text.split_ascii_whitespace();
+    for (i, word) in words.enumerate() {
         if i > 0 && column + 1 + word.len() > WIDTH {
             let _ = write!(out, "\n{:indent$}", "");
             column = indent;
