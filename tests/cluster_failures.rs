@@ -160,3 +160,26 @@ fn a_worker_with_the_wrong_secret_is_refused_and_the_cluster_keeps_running() {
     let got = bounded(move || ctx.run_job(slow_sums(500, 5, 3, 0))).unwrap();
     assert_eq!(got, model_sums(500, 5));
 }
+
+#[test]
+fn a_quic_driver_takes_its_secret_from_code_and_runs_jobs_on_a_worker_that_knows_it() {
+    let secret = Secret::new("a-secret-set-in-code-0123").unwrap();
+    let ctx = Context::builder("quic://127.0.0.1:0")
+        .secret(secret.clone())
+        .build()
+        .unwrap();
+    let join = ctx.cluster_address().unwrap();
+    let worker = std::thread::spawn(move || {
+        run_worker(WorkerOptions {
+            join,
+            slots: 2,
+            secret,
+            bind: None,
+        })
+    });
+    let got = bounded(move || ctx.run_job(slow_sums(500, 5, 3, 0))).unwrap();
+    assert_eq!(got, model_sums(500, 5));
+    // Dropping the context shuts the worker down.
+    let stopped = bounded(move || worker.join());
+    assert!(stopped.unwrap().is_ok());
+}

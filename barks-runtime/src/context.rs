@@ -129,9 +129,18 @@ pub struct ContextBuilder {
     max_task_attempts: Option<u32>,
     timeouts: Option<Timeouts>,
     worker_spill: Option<SpillOptions>,
+    secret: Option<Secret>,
 }
 
 impl ContextBuilder {
+    /// The secret a `quic://` master's workers must know (default: from
+    /// `--secret`, `--secret-file`, `BARKS_SECRET` or `BARKS_SECRET_FILE`).
+    /// A `local-cluster` makes its own.
+    pub fn secret(mut self, secret: Secret) -> Self {
+        self.secret = Some(secret);
+        self
+    }
+
     /// Gives each task up to `attempts` attempts (default 1 in local mode,
     /// 4 on a cluster).
     pub fn max_task_attempts(mut self, attempts: u32) -> Self {
@@ -183,7 +192,7 @@ impl ContextBuilder {
                 timeouts,
                 self.worker_spill.as_ref(),
             )?),
-            Master::Quic { addr } => Some(listen(addr, timeouts)?),
+            Master::Quic { addr } => Some(listen(addr, timeouts, self.secret)?),
         };
         let default_attempts = if cluster.is_some() { 4 } else { 1 };
         Ok(Context {
@@ -226,6 +235,7 @@ impl Context {
             max_task_attempts: None,
             timeouts: None,
             worker_spill: None,
+            secret: None,
         }
     }
 
@@ -341,14 +351,20 @@ fn start_local_cluster(
     Ok(cluster)
 }
 
-/// Listens at `addr` for workers that know the cluster secret.
-fn listen(addr: SocketAddr, timeouts: Timeouts) -> Result<Cluster> {
-    let (flag, file) = secret_flags();
-    let secret = Secret::from_sources(flag.as_deref(), file.as_deref().map(std::path::Path::new))?
-        .ok_or_else(|| Error::Master {
-            given: format!("quic://{addr}"),
-            message: "a cluster needs a secret: pass --secret or --secret-file, or set BARKS_SECRET or BARKS_SECRET_FILE (workers need the same one)".into(),
-        })?;
+/// Listens at `addr` for workers that know the cluster secret: `secret`,
+/// else the one from the command line or the environment.
+fn listen(addr: SocketAddr, timeouts: Timeouts, secret: Option<Secret>) -> Result<Cluster> {
+    let secret = match secret {
+        Some(secret) => secret,
+        None => {
+            let (flag, file) = secret_flags();
+            Secret::from_sources(flag.as_deref(), file.as_deref().map(std::path::Path::new))?
+                .ok_or_else(|| Error::Master {
+                    given: format!("quic://{addr}"),
+                    message: "a cluster needs a secret: pass --secret or --secret-file, set BARKS_SECRET or BARKS_SECRET_FILE, or give one to Context::builder(..).secret(..) (workers need the same one)".into(),
+                })?
+        }
+    };
     let config = Arc::new(NetConfig::new(secret, build_fingerprint()));
     let cluster = Cluster::listen(addr, config, timeouts)?;
     eprintln!(

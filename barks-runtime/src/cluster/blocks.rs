@@ -173,12 +173,16 @@ impl BlockStore {
     }
 
     fn get(&self, key: BlockKey) -> Result<Stored> {
-        self.lock().stored.get(&key).cloned().ok_or_else(|| {
-            Error::Plan(format!(
-                "this worker holds no output of map {} of shuffle {} (run {})",
-                key.2, key.1, key.0
-            ))
-        })
+        let (run, shuffle, map) = key;
+        self.lock()
+            .stored
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| Error::FetchFailed {
+                shuffle,
+                map,
+                message: format!("this worker holds no output of it (run {run})"),
+            })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Outputs> {
@@ -382,7 +386,7 @@ mod tests {
         assert_eq!(store.lock().in_memory, 0);
         let err = store.local((1, 0, 0), 0).unwrap_err().to_string();
         assert!(
-            err.contains("holds no output of map 0 of shuffle 0 (run 1)"),
+            err.contains("map output 0 of shuffle 0: this worker holds no output of it (run 1)"),
             "{err}"
         );
         // A late map task of the ended run leaves nothing behind.

@@ -167,7 +167,10 @@ impl ShuffleSource for RemoteShuffles {
                     .fetcher
                     .store
                     .local((self.run, shuffle, map), reduce)
-                    .map_err(|e| fetch_failed(e.to_string()))?;
+                    .map_err(|e| match e {
+                        e @ Error::FetchFailed { .. } => e,
+                        e => fetch_failed(e.to_string()),
+                    })?;
                 continue;
             }
             let request = FetchRequest {
@@ -256,10 +259,12 @@ pub(crate) async fn send_reply(out: &mut FrameSender, block: Result<Vec<u8>>) {
                 }
             }
             Err(e) => {
-                out.send(&FetchReply::Missing {
-                    message: e.to_string(),
-                })
-                .await?
+                // The fetcher names the map output itself.
+                let message = match e {
+                    Error::FetchFailed { message, .. } => message,
+                    e => e.to_string(),
+                };
+                out.send(&FetchReply::Missing { message }).await?
             }
         }
         out.finish().await
