@@ -17,7 +17,14 @@ pub struct Help {
     pub flags: &'static [(&'static str, &'static str)],
     /// Each environment variable read and what it does, default included.
     pub env: &'static [(&'static str, &'static str)],
+    /// Whether the binary runs jobs: then `--master`, `--secret` and the
+    /// variables barks reads (master, secret, spilling, timeouts, logging)
+    /// are listed after its own.
+    pub runs_jobs: bool,
 }
+
+/// The variables barks reads in a binary that runs jobs.
+const JOB_ENV: [(&str, &str); 5] = [ENV_MASTER, ENV_SECRET, ENV_SPILL, ENV_TIMEOUTS, ENV_LOG];
 
 /// `--master`, for every binary that runs jobs.
 pub const MASTER_FLAG: (&str, &str) = (
@@ -130,10 +137,19 @@ impl Help {
             out.push('\n');
             wrap(&mut out, paragraph, 0, 0);
         }
-        let flags: Vec<(&str, &str)> = self.flags.iter().copied().chain([HELP_FLAG]).collect();
+        let job_flags: &[_] = if self.runs_jobs {
+            &[MASTER_FLAG, SECRET_FLAGS]
+        } else {
+            &[]
+        };
+        let flags: Vec<(&str, &str)> = (self.flags.iter().chain(job_flags).copied())
+            .chain([HELP_FLAG])
+            .collect();
         table(&mut out, "flags", &flags);
-        if !self.env.is_empty() {
-            table(&mut out, "environment", self.env);
+        let job_env: &[_] = if self.runs_jobs { &JOB_ENV } else { &[] };
+        let env: Vec<(&str, &str)> = self.env.iter().chain(job_env).copied().collect();
+        if !env.is_empty() {
+            table(&mut out, "environment", &env);
         }
         out
     }
@@ -255,15 +271,18 @@ mod tests {
             usage: "demo [--top N]\n  [--master URL]",
             about: "Does a thing. Words words words words words words words words words words \
                     words words words words.\n\nA second paragraph.",
-            flags: &[("--top N", "how many (default 10)"), MASTER_FLAG],
-            env: &[ENV_MASTER],
+            flags: &[("--top N", "how many (default 10)")],
+            env: &[],
+            runs_jobs: true,
         };
         let text = HELP.render();
         assert!(text.starts_with("usage: demo [--top N]\n       [--master URL]\n\nDoes"));
         assert!(text.contains("\n\nA second paragraph.\n"));
         assert!(text.contains("\n  --top N       how many (default 10)\n"));
         assert!(text.contains("\n  -h, --help    print this help and exit\n"));
-        assert!(text.contains("\nenvironment:\n  BARKS_MASTER  the master"));
+        assert!(text.contains("\n  --master URL  where the jobs run"));
+        assert!(text.contains("\nenvironment:\n  BARKS_MASTER"));
+        assert!(text.contains("\n  BARKS_LOG"));
         assert!(text.lines().all(|l| l.len() <= WIDTH), "{text}");
     }
 }

@@ -7,7 +7,7 @@
 //! the hand-written rayon + foldhash version instead of the barks one.
 
 use examples::bench::{self, JOBS, Mode};
-use examples::cli::{self, Args, Help};
+use examples::cli::{Args, Help};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -43,8 +43,6 @@ const HELP: Help = Help {
             "run the hand-written rayon + foldhash version instead of the barks one, on as \
              many threads as the master names",
         ),
-        cli::MASTER_FLAG,
-        cli::SECRET_FLAGS,
     ],
     env: &[
         ("PR_ITERS", "pagerank's iterations (default 10)"),
@@ -52,12 +50,8 @@ const HELP: Help = Help {
             "KM_K, KM_ITERS",
             "kmeans' cluster count and iterations (defaults 8 and 10)",
         ),
-        cli::ENV_MASTER,
-        cli::ENV_SECRET,
-        cli::ENV_SPILL,
-        cli::ENV_TIMEOUTS,
-        cli::ENV_LOG,
     ],
+    runs_jobs: true,
 };
 
 fn main() -> ExitCode {

@@ -21,6 +21,7 @@ const HELP: Help = Help {
         ("--seed N", "the random seed (default 42)"),
     ],
     env: &[],
+    runs_jobs: false,
 };
 
 fn main() -> ExitCode {

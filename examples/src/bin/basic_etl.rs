@@ -18,7 +18,7 @@
 //! and create the output's bucket).
 
 use barks::prelude::*;
-use examples::cli::{self, Args, Help};
+use examples::cli::{Args, Help};
 use examples::etl::output::{prepare_output, url_from_env};
 use examples::etl::sales::{region_totals_summary, sales_by_region, setup_sales_table};
 use std::process::ExitCode;
@@ -54,8 +54,6 @@ const HELP: Help = Help {
             "how many demo sales --setup writes (default 100000)",
         ),
         ("--overwrite", "remove an earlier output first"),
-        cli::MASTER_FLAG,
-        cli::SECRET_FLAGS,
     ],
     env: &[
         (
@@ -67,12 +65,8 @@ const HELP: Help = Help {
             "the S3 settings of an s3:// output, as for every s3:// path (see the README's \
              Configuration)",
         ),
-        cli::ENV_MASTER,
-        cli::ENV_SECRET,
-        cli::ENV_SPILL,
-        cli::ENV_TIMEOUTS,
-        cli::ENV_LOG,
     ],
+    runs_jobs: true,
 };
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {

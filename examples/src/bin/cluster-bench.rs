@@ -41,6 +41,7 @@ const HELP: Help = Help {
         ("--tasks N", "tasks of the empty job (default 1000)"),
     ],
     env: &[cli::ENV_SPILL, cli::ENV_TIMEOUTS, cli::ENV_LOG],
+    runs_jobs: false,
 };
 
 /// Seconds of the fastest of `runs` runs of `f`.

@@ -12,7 +12,7 @@
 
 use barks::io::{BadRecord, dropped_records};
 use barks::prelude::*;
-use examples::cli::{self, Args, Help};
+use examples::cli::{Args, Help};
 use std::process::ExitCode;
 
 const EMBEDDED: &str = include_str!("../../data/trades.csv");
@@ -36,16 +36,9 @@ const HELP: Help = Help {
              drop skips them and prints how many; permissive keeps them, every column \
              nullable plus a _corrupt_record column with the raw line (default failfast)",
         ),
-        cli::MASTER_FLAG,
-        cli::SECRET_FLAGS,
     ],
-    env: &[
-        cli::ENV_MASTER,
-        cli::ENV_SECRET,
-        cli::ENV_SPILL,
-        cli::ENV_TIMEOUTS,
-        cli::ENV_LOG,
-    ],
+    env: &[],
+    runs_jobs: true,
 };
 
 /// The schema: one trade per CSV row.

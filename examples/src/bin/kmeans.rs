@@ -8,7 +8,7 @@
 //! Flags: `--k K` (default 4 on generated data, 8 on a file), `--iters N`
 //! (default 10), `--master M`. The initial centres are the first K points.
 
-use examples::cli::{self, Args, Help};
+use examples::cli::{Args, Help};
 use examples::datagen::Rng;
 use examples::jobs::kmeans::run_barks;
 use std::fmt::Write as _;
@@ -30,16 +30,9 @@ const HELP: Help = Help {
             "how many clusters (default 4 on generated points, 8 on a file)",
         ),
         ("--iters N", "how many iterations (default 10)"),
-        cli::MASTER_FLAG,
-        cli::SECRET_FLAGS,
     ],
-    env: &[
-        cli::ENV_MASTER,
-        cli::ENV_SECRET,
-        cli::ENV_SPILL,
-        cli::ENV_TIMEOUTS,
-        cli::ENV_LOG,
-    ],
+    env: &[],
+    runs_jobs: true,
 };
 
 /// Points around `k` centres on a circle of radius 10, as CSV rows.

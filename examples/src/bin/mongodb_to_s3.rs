@@ -20,7 +20,7 @@
 //! bucket).
 
 use barks::prelude::*;
-use examples::cli::{self, Args, Help};
+use examples::cli::{Args, Help};
 use examples::etl::output::{prepare_output, url_from_env};
 use examples::etl::page_views::{page_totals_summary, views_by_page, write_demo_views};
 use std::process::ExitCode;
@@ -57,8 +57,6 @@ const HELP: Help = Help {
             "how many demo views --setup inserts (default 100000)",
         ),
         ("--overwrite", "remove an earlier output first"),
-        cli::MASTER_FLAG,
-        cli::SECRET_FLAGS,
     ],
     env: &[
         (
@@ -70,12 +68,8 @@ const HELP: Help = Help {
             "the S3 settings of an s3:// output, as for every s3:// path (see the README's \
              Configuration)",
         ),
-        cli::ENV_MASTER,
-        cli::ENV_SECRET,
-        cli::ENV_SPILL,
-        cli::ENV_TIMEOUTS,
-        cli::ENV_LOG,
     ],
+    runs_jobs: true,
 };
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {

@@ -7,7 +7,7 @@
 //! Prints the ten highest-ranked nodes. Flags: `--iters N` (default 10),
 //! `--top N`, `--master M`.
 
-use examples::cli::{self, Args, Help};
+use examples::cli::{Args, Help};
 use examples::datagen::Rng;
 use examples::jobs::pagerank::page_ranks;
 use std::fmt::Write as _;
@@ -28,16 +28,9 @@ const HELP: Help = Help {
             "--top N",
             "how many of the highest-ranked nodes to print (default 10)",
         ),
-        cli::MASTER_FLAG,
-        cli::SECRET_FLAGS,
     ],
-    env: &[
-        cli::ENV_MASTER,
-        cli::ENV_SECRET,
-        cli::ENV_SPILL,
-        cli::ENV_TIMEOUTS,
-        cli::ENV_LOG,
-    ],
+    env: &[],
+    runs_jobs: true,
 };
 
 /// A small power-law graph as `src dst` lines.

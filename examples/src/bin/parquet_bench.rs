@@ -608,6 +608,7 @@ const HELP: Help = Help {
         ),
     ],
     env: &[cli::ENV_LOG],
+    runs_jobs: false,
 };
 
 fn main() -> ExitCode {

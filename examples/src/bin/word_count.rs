@@ -10,7 +10,7 @@
 //! `--master local[N]` (or `BARKS_MASTER`) picks where the jobs run.
 
 use barks::prelude::*;
-use examples::cli::{self, Args, Help};
+use examples::cli::{Args, Help};
 use examples::top_words::{save_word_counts, top_words_of_file, top_words_of_lines};
 use std::process::ExitCode;
 
@@ -34,16 +34,9 @@ const HELP: Help = Help {
             "--top N",
             "how many of the most frequent words to print (default 10)",
         ),
-        cli::MASTER_FLAG,
-        cli::SECRET_FLAGS,
     ],
-    env: &[
-        cli::ENV_MASTER,
-        cli::ENV_SECRET,
-        cli::ENV_SPILL,
-        cli::ENV_TIMEOUTS,
-        cli::ENV_LOG,
-    ],
+    env: &[],
+    runs_jobs: true,
 };
 
 fn main() -> ExitCode {
