@@ -45,6 +45,10 @@ pub enum Error {
     /// A problem with the plan itself or its options (an output directory
     /// that exists, an unknown persisted dataset, an option out of range).
     Plan(String),
+    /// A SQL statement or DataFrame could not be parsed, analysed or planned:
+    /// a syntax error (with its line and column), an unknown table or column
+    /// (with the nearest name), a type error.
+    Sql(String),
     /// A value could not be encoded, or bytes could not be decoded into
     /// one; `what` names the value (a shuffle block, a partition result).
     Codec { what: String, message: String },
@@ -109,7 +113,7 @@ impl fmt::Display for Error {
             ),
             Error::Master { given, message } => write!(f, "master `{given}`: {message}"),
             Error::Job { job, message } => write!(f, "job `{job}` failed: {message}"),
-            Error::Plan(message) => write!(f, "{message}"),
+            Error::Plan(message) | Error::Sql(message) => write!(f, "{message}"),
             Error::Codec { what, message } => write!(f, "{what}: {message}"),
             Error::Start { what, message } => write!(f, "cannot start {what}: {message}"),
             Error::Internal(message) => write!(

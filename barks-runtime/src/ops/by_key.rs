@@ -273,6 +273,34 @@ impl<T: Data> Dataset<T> {
         .hash_partitioned(partitions)
     }
 
+    /// Partitions the records by key with `partitioner(key, partitions)`, a
+    /// partition index below `partitions` (Spark's `partitionBy` with a custom
+    /// `Partitioner`). Always shuffles. The function must be deterministic:
+    /// every process of a cluster computes it.
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let pairs = vec![(3, 'a'), (0, 'b'), (1, 'c'), (3, 'd')];
+    /// let parts = ctx
+    ///     .run(|| parallelize(pairs, Some(2)).partition_with(4, |k: &usize, _| *k).glom().collect())
+    ///     .unwrap();
+    /// assert_eq!(parts, vec![vec![(0, 'b')], vec![(1, 'c')], vec![], vec![(3, 'a'), (3, 'd')]]);
+    /// ```
+    pub fn partition_with<P>(&self, partitions: usize, partitioner: P) -> Dataset<(T::K, T::V)>
+    where
+        T: Pair,
+        P: Fn(&T::K, usize) -> usize + Send + Sync + 'static,
+    {
+        let partitions = partitions.max(1);
+        Dataset::from_node(shuffle::hash_partitioned::shuffle_by(
+            self.by_key_input(partitions).node,
+            partitions,
+            partitioner,
+        ))
+    }
+
     /// Spark's `combineByKey`: builds one combiner per key with `create`,
     /// folds more values in with `merge_value` (map side, before the shuffle)
     /// and merges combiners from different partitions with `merge_combiners`.

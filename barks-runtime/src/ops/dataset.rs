@@ -4,7 +4,8 @@
 use crate::data::{Data, Key, SortKey};
 use crate::ops::distinct::DistinctOf;
 use crate::ops::narrow::{Cartesian, Coalesce, MapPartitions, Union};
-use crate::plan::node::Node;
+use crate::error::Result;
+use crate::plan::node::{ErrorSink, Node};
 use crate::records::BoxIter;
 use crate::shuffle;
 use rand::rngs::SmallRng;
@@ -94,9 +95,45 @@ impl<T: Send + 'static> Dataset<T> {
         I::IntoIter: Send + 'static,
         F: Fn(usize, BoxIter<T>) -> I + Send + Sync + 'static,
     {
+        self.try_map_partitions_with_index(move |p, it, _| Ok(f(p, it)))
+    }
+
+    /// Like [`map_partitions_with_index`](Self::map_partitions_with_index),
+    /// for a partition function that can fail: it returns an error before
+    /// yielding, or reports one while yielding through the task's
+    /// [`ErrorSink`] (and ends early). Either way the task fails with the
+    /// error, and is retried like any failed task.
+    ///
+    /// ```
+    /// use barks_runtime::{Context, Error, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let parsed = ctx.run(|| {
+    ///     parallelize(vec!["1", "2", "x"], Some(1))
+    ///         .try_map_partitions_with_index(|_, lines, errors| {
+    ///             let errors = errors.clone();
+    ///             Ok(lines.map_while(move |line| match line.parse::<i32>() {
+    ///                 Ok(n) => Some(n),
+    ///                 Err(e) => {
+    ///                     errors.fail(Error::Input { location: line.into(), message: e.to_string() });
+    ///                     None
+    ///                 }
+    ///             }))
+    ///         })
+    ///         .collect()
+    /// });
+    /// assert!(parsed.unwrap_err().to_string().contains("x: invalid digit"));
+    /// ```
+    pub fn try_map_partitions_with_index<U, I, F>(&self, f: F) -> Dataset<U>
+    where
+        U: Send + 'static,
+        I: IntoIterator<Item = U>,
+        I::IntoIter: Send + 'static,
+        F: Fn(usize, BoxIter<T>, &ErrorSink) -> Result<I> + Send + Sync + 'static,
+    {
         Dataset::from_node(Arc::new(MapPartitions::new(
             self.node.clone(),
-            move |p, it| f(p, it).into_iter(),
+            move |p, it, errors: &ErrorSink| Ok(f(p, it, errors)?.into_iter()),
         )))
     }
 

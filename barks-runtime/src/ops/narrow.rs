@@ -2,7 +2,7 @@
 //! parents' partitions in the same task, with no data movement.
 
 use crate::error::Result;
-use crate::plan::node::{AnyNode, Dep, Node, TaskContext};
+use crate::plan::node::{AnyNode, Dep, ErrorSink, Node, TaskContext};
 use crate::plan::scope;
 use crate::records::BoxIter;
 use std::marker::PhantomData;
@@ -21,7 +21,7 @@ impl<In, Out, F, I> MapPartitions<In, Out, F>
 where
     In: 'static,
     Out: 'static,
-    F: Fn(usize, BoxIter<In>) -> I + Send + Sync + 'static,
+    F: Fn(usize, BoxIter<In>, &ErrorSink) -> Result<I> + Send + Sync + 'static,
     I: Iterator<Item = Out> + Send + 'static,
 {
     pub(crate) fn new(parent: Arc<dyn Node<In>>, f: F) -> Self {
@@ -55,12 +55,12 @@ impl<In, Out, F, I> Node<Out> for MapPartitions<In, Out, F>
 where
     In: 'static,
     Out: 'static,
-    F: Fn(usize, BoxIter<In>) -> I + Send + Sync + 'static,
+    F: Fn(usize, BoxIter<In>, &ErrorSink) -> Result<I> + Send + Sync + 'static,
     I: Iterator<Item = Out> + Send + 'static,
 {
     fn compute(&self, partition: usize, tc: &TaskContext) -> Result<BoxIter<Out>> {
         let input = self.parent.compute(partition, tc)?;
-        Ok(BoxIter::new((self.f)(partition, input)))
+        Ok(BoxIter::new((self.f)(partition, input, &tc.error_sink())?))
     }
 }
 

@@ -1,0 +1,208 @@
+//! Cutting a DataFusion physical plan into barks stages at its exchanges.
+//!
+//! An *exchange* is where data moves between partitions: a
+//! `RepartitionExec` (hash, round-robin or range), or the input of a
+//! `CoalescePartitionsExec` / `SortPreservingMergeExec` (many partitions
+//! gathered into one). Each exchange becomes a barks shuffle; the plan pieces
+//! between exchanges are *fragments*, each a stage whose tasks run one
+//! partition of the fragment. Inside a fragment an exchange is replaced by a
+//! [`ShuffleReaderExec`] leaf that yields what the shuffle delivered.
+//!
+//! Cutting is deterministic: the driver and every worker cut the same plan
+//! into the same fragments, so their barks lineages agree.
+
+use super::reader::ShuffleReaderExec;
+use datafusion::common::{DataFusionError, Result};
+use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
+use datafusion::physical_plan::repartition::RepartitionExec;
+use datafusion::physical_plan::sorts::sort_preserving_merge::SortPreservingMergeExec;
+use datafusion::physical_plan::union::UnionExec;
+use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties, Partitioning};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+/// How an exchange's map side splits the output of its child fragment.
+#[derive(Debug, Clone)]
+pub(crate) enum ExchangeKind {
+    /// Rows are split by a DataFusion partitioning (hash, round-robin or
+    /// range): reader partition `r` holds the rows assigned to `r`.
+    Split(Partitioning),
+    /// Nothing is split: reader partition `j` is child partition `j`, read
+    /// whole by the gathering operator above it.
+    Gather,
+}
+
+/// One exchange: a barks shuffle between a child fragment and the fragment
+/// that reads it.
+#[derive(Debug)]
+pub(crate) struct Exchange {
+    pub kind: ExchangeKind,
+    /// The fragment whose output the exchange moves.
+    pub child: usize,
+    /// How many partitions the reader in the consuming fragment has.
+    pub reader_partitions: usize,
+}
+
+/// A piece of the plan between exchanges: one barks stage.
+#[derive(Debug)]
+pub(crate) struct Fragment {
+    /// The plan with its exchanges replaced by [`ShuffleReaderExec`] leaves.
+    pub plan: Arc<dyn ExecutionPlan>,
+    /// The exchanges its readers read.
+    pub inputs: Vec<usize>,
+    /// How many tasks run it: its plan's output partition count.
+    pub partitions: usize,
+}
+
+/// A physical plan cut into fragments; the root fragment yields the result.
+#[derive(Debug)]
+pub(crate) struct Stages {
+    pub fragments: Vec<Fragment>,
+    pub exchanges: Vec<Exchange>,
+    pub root: usize,
+}
+
+impl Stages {
+    /// Cuts `plan` at its exchanges.
+    pub fn cut(plan: Arc<dyn ExecutionPlan>) -> Result<Stages> {
+        let mut stages = Stages {
+            fragments: Vec::new(),
+            exchanges: Vec::new(),
+            root: 0,
+        };
+        stages.root = stages.fragment(plan)?;
+        Ok(stages)
+    }
+
+    fn fragment(&mut self, root: Arc<dyn ExecutionPlan>) -> Result<usize> {
+        let mut inputs = Vec::new();
+        let plan = self.rewrite(root, &mut inputs)?;
+        let partitions = plan.output_partitioning().partition_count();
+        self.fragments.push(Fragment {
+            plan,
+            inputs,
+            partitions,
+        });
+        Ok(self.fragments.len() - 1)
+    }
+
+    fn exchange(
+        &mut self,
+        kind: ExchangeKind,
+        child: Arc<dyn ExecutionPlan>,
+        reader_partitions: usize,
+        properties_of: &Arc<dyn ExecutionPlan>,
+        inputs: &mut Vec<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let child = self.fragment(child)?;
+        self.exchanges.push(Exchange {
+            kind,
+            child,
+            reader_partitions,
+        });
+        let id = self.exchanges.len() - 1;
+        inputs.push(id);
+        Ok(Arc::new(ShuffleReaderExec::new(
+            id,
+            properties_of.properties().clone(),
+        )))
+    }
+
+    /// `node` with every exchange below it (up to the next fragment) replaced by a reader.
+    fn rewrite(
+        &mut self,
+        node: Arc<dyn ExecutionPlan>,
+        inputs: &mut Vec<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        if let Some(repartition) = node.downcast_ref::<RepartitionExec>() {
+            if repartition.preserve_order() {
+                return Err(DataFusionError::NotImplemented(
+                    "barks does not run order-preserving repartitions yet \
+                     (set datafusion.optimizer.prefer_existing_sort = false)"
+                        .into(),
+                ));
+            }
+            let partitioning = repartition.partitioning().clone();
+            let n = partitioning.partition_count();
+            let child = repartition.input().clone();
+            return self.exchange(ExchangeKind::Split(partitioning), child, n, &node, inputs);
+        }
+        let gathers = node.is::<CoalescePartitionsExec>()
+            || node.is::<SortPreservingMergeExec>();
+        let children: Vec<Arc<dyn ExecutionPlan>> = node.children().into_iter().cloned().collect();
+        if gathers && children[0].output_partitioning().partition_count() > 1 {
+            let child = children[0].clone();
+            let n = child.output_partitioning().partition_count();
+            let reader = self.exchange(ExchangeKind::Gather, child.clone(), n, &child, inputs)?;
+            #[allow(deprecated)] // DataFusion 55 still requires it of every plan node
+            return node.with_new_children(vec![reader]);
+        }
+        if children.is_empty() {
+            return Ok(node);
+        }
+        let mut changed = false;
+        let mut rewritten = Vec::with_capacity(children.len());
+        for child in children {
+            let new = self.rewrite(child.clone(), inputs)?;
+            changed |= !Arc::ptr_eq(&new, &child);
+            rewritten.push(new);
+        }
+        if !changed {
+            return Ok(node);
+        }
+        #[allow(deprecated)]
+        node.with_new_children(rewritten)
+    }
+
+    /// For each task of fragment `f`, the (exchange, reader partition) pairs
+    /// it reads, derived from how each operator maps its output partitions
+    /// to its inputs'. Where an operator's mapping is not known, the task is
+    /// given every partition of the exchanges below it (correct, if costly).
+    pub fn reads(&self, f: usize) -> Vec<BTreeSet<(usize, usize)>> {
+        let fragment = &self.fragments[f];
+        (0..fragment.partitions)
+            .map(|p| {
+                let mut out = BTreeSet::new();
+                self.reads_of(&fragment.plan, p, &mut out);
+                out
+            })
+            .collect()
+    }
+
+    fn reads_of(
+        &self,
+        node: &Arc<dyn ExecutionPlan>,
+        partition: usize,
+        out: &mut BTreeSet<(usize, usize)>,
+    ) {
+        if let Some(reader) = node.downcast_ref::<ShuffleReaderExec>() {
+            out.insert((reader.exchange(), partition));
+            return;
+        }
+        let partitions = node.output_partitioning().partition_count();
+        let children = node.children();
+        if node.is::<UnionExec>() {
+            let mut offset = 0;
+            for child in children {
+                let n = child.output_partitioning().partition_count();
+                if partition < offset + n {
+                    return self.reads_of(child, partition - offset, out);
+                }
+                offset += n;
+            }
+            return;
+        }
+        let gathers = node.is::<CoalescePartitionsExec>()
+            || node.is::<SortPreservingMergeExec>();
+        for child in children {
+            let n = child.output_partitioning().partition_count();
+            if gathers || (n != partitions && n != 1) {
+                (0..n).for_each(|q| self.reads_of(child, q, out));
+            } else if n == 1 {
+                self.reads_of(child, 0, out);
+            } else {
+                self.reads_of(child, partition, out);
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! [`DataFrameReader`]: Spark's `spark.read` — files into DataFrames through
+//! DataFusion's own sources (projection and predicate pushdown, row-group
+//! and page pruning for Parquet).
+
+use crate::dataframe::DataFrame;
+use crate::errors::from_datafusion;
+use crate::session::{Session, block_on};
+use barks_runtime::{Error, Result};
+use datafusion::datasource::file_format::options::JsonReadOptions;
+use datafusion::prelude::{CsvReadOptions, ParquetReadOptions};
+use std::path::Path;
+
+
+/// Reads Parquet, CSV and JSON-lines files: one file, a directory of them,
+/// or a glob (`data/*.parquet`). The schema is inferred from the files.
+///
+/// ```no_run
+/// use barks_sql::Session;
+///
+/// let session = Session::new("local[2]").unwrap();
+/// let sales = session.read().parquet("data/sales/").unwrap();
+/// sales.create_or_replace_temp_view("sales").unwrap();
+/// ```
+pub struct DataFrameReader<'a> {
+    session: &'a Session,
+}
+
+impl<'a> DataFrameReader<'a> {
+    pub(crate) fn new(session: &'a Session) -> Self {
+        DataFrameReader { session }
+    }
+
+    /// Parquet files.
+    pub fn parquet(&self, path: &str) -> Result<DataFrame> {
+        exists(path)?;
+        let options = ParquetReadOptions {
+            file_extension: extension(path, ".parquet"),
+            ..Default::default()
+        };
+        self.frame(self.session.datafusion().read_parquet(path, options))
+    }
+
+    /// CSV files, with DataFusion's options (`CsvReadOptions::new()` reads a
+    /// header line and infers the column types).
+    pub fn csv(&self, path: &str, options: CsvReadOptions<'_>) -> Result<DataFrame> {
+        exists(path)?;
+        let extension = extension(path, options.file_extension);
+        let options = options.file_extension(extension);
+        self.frame(self.session.datafusion().read_csv(path, options))
+    }
+
+    /// JSON-lines files (one object per line, Spark's default JSON format).
+    pub fn json(&self, path: &str) -> Result<DataFrame> {
+        exists(path)?;
+        let options = JsonReadOptions {
+            file_extension: extension(path, ".json"),
+            ..Default::default()
+        };
+        self.frame(self.session.datafusion().read_json(path, options))
+    }
+
+    fn frame(
+        &self,
+        read: impl Future<Output = datafusion::common::Result<datafusion::dataframe::DataFrame>>,
+    ) -> Result<DataFrame> {
+        let df = block_on(read)?.map_err(from_datafusion)?;
+        Ok(DataFrame::new(self.session.clone(), df))
+    }
+}
+
+/// A local path that names no file is an error that names it (globs and
+/// URLs are checked by the listing).
+fn exists(path: &str) -> Result<()> {
+    let is_glob = path.contains(['*', '?', '[']);
+    if !is_glob && !path.contains("://") && !Path::new(path).exists() {
+        return Err(Error::io(path, "no such file or directory"));
+    }
+    Ok(())
+}
+
+/// The extension the listing filters on: a single file is read whatever its
+/// extension; a directory's files must have `default`.
+fn extension<'p>(path: &'p str, default: &'p str) -> &'p str {
+    if Path::new(path).is_file() { "" } else { default }
+}

@@ -1,0 +1,254 @@
+//! [`Session`]: Spark's `SparkSession` — where SQL is parsed and planned,
+//! tables and views are registered, and queries are run on barks.
+
+use crate::dataframe::DataFrame;
+use crate::errors::from_datafusion;
+use crate::functions;
+use crate::read::DataFrameReader;
+use barks_runtime::{Context, ContextBuilder, Error, Result};
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::logical_expr::{DdlStatement, LogicalPlan};
+use datafusion::prelude::{SessionConfig, SessionContext};
+use std::future::Future;
+use std::sync::Arc;
+
+/// A SQL session on a barks master (Spark's `SparkSession`).
+///
+/// DataFusion parses, analyses and optimizes; barks runs the plan: its
+/// scans, joins, aggregations and sorts are tasks of barks stages, on
+/// `local[N]` threads or on cluster workers.
+///
+/// ```
+/// use barks_sql::Session;
+///
+/// let session = Session::new("local[2]").unwrap();
+/// let df = session.sql("SELECT 1 + 1 AS two").unwrap();
+/// assert_eq!(df.count().unwrap(), 1);
+/// ```
+#[derive(Clone)]
+pub struct Session {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    context: Context,
+    datafusion: SessionContext,
+}
+
+/// Settings of a [`Session`] before it starts (Spark's `SparkSession.builder`).
+pub struct SessionBuilder {
+    context: ContextBuilder,
+    shuffle_partitions: Option<usize>,
+}
+
+impl SessionBuilder {
+    /// How many partitions a query's shuffles (joins, aggregations) use:
+    /// Spark's `spark.sql.shuffle.partitions`. Defaults to the master's
+    /// parallelism (threads, or the cluster's task slots).
+    pub fn shuffle_partitions(mut self, partitions: usize) -> Self {
+        self.shuffle_partitions = Some(partitions.max(1));
+        self
+    }
+
+    /// Changes the underlying context's settings (attempts, timeouts, secret).
+    pub fn context(mut self, f: impl FnOnce(ContextBuilder) -> ContextBuilder) -> Self {
+        self.context = f(self.context);
+        self
+    }
+
+    /// Starts the session (and the local cluster, for `local-cluster[N]`).
+    pub fn build(self) -> Result<Session> {
+        let context = self.context.build()?;
+        let partitions = self
+            .shuffle_partitions
+            .unwrap_or_else(|| context.default_parallelism());
+        Ok(Session::with_context(context, partitions))
+    }
+}
+
+impl Session {
+    /// A session on `master` (`local[N]`, `local-cluster[N]`, `quic://HOST:PORT`).
+    pub fn new(master: &str) -> Result<Session> {
+        Session::builder(master).build()
+    }
+
+    /// A session builder for `master`.
+    pub fn builder(master: &str) -> SessionBuilder {
+        SessionBuilder {
+            context: Context::builder(master),
+            shuffle_partitions: None,
+        }
+    }
+
+    /// A session on an existing context, with `shuffle_partitions` partitions
+    /// per shuffle.
+    pub fn with_context(context: Context, shuffle_partitions: usize) -> Session {
+        let datafusion = SessionContext::new_with_config(barks_config(shuffle_partitions));
+        functions::register_all(&datafusion);
+        Session {
+            inner: Arc::new(Inner {
+                context,
+                datafusion,
+            }),
+        }
+    }
+
+    /// The barks context queries run on.
+    pub fn context(&self) -> &Context {
+        &self.inner.context
+    }
+
+    /// The DataFusion session that plans queries: for what barks does not
+    /// wrap (registering a custom table provider, reading its settings).
+    pub fn datafusion(&self) -> &SessionContext {
+        &self.inner.datafusion
+    }
+
+    /// How many partitions a query's shuffles use.
+    pub fn shuffle_partitions(&self) -> usize {
+        self.inner
+            .datafusion
+            .state()
+            .config()
+            .options()
+            .execution
+            .target_partitions
+    }
+
+    /// Runs one SQL statement (Spark's `spark.sql`). A query returns a lazy
+    /// [`DataFrame`]; DDL (`CREATE EXTERNAL TABLE`, `CREATE VIEW`, `DROP`),
+    /// `SET` and `CREATE TABLE … AS SELECT` take effect at once and return an
+    /// empty one. Errors name what is wrong: a syntax error its line and
+    /// column, an unknown table or column the nearest existing name.
+    ///
+    /// ```
+    /// use barks_sql::Session;
+    ///
+    /// let session = Session::new("local[1]").unwrap();
+    /// let err = session.sql("SELEC 1").unwrap_err();
+    /// assert!(err.to_string().contains("Line: 1, Column: 1"), "{err}");
+    /// ```
+    pub fn sql(&self, sql: &str) -> Result<DataFrame> {
+        let state = self.inner.datafusion.state();
+        let plan = block_on(state.create_logical_plan(sql))?.map_err(from_datafusion)?;
+        match plan {
+            LogicalPlan::Ddl(DdlStatement::CreateMemoryTable(create)) => {
+                // CREATE TABLE … AS SELECT: the SELECT runs on barks.
+                let input = DataFrame::new(
+                    self.clone(),
+                    datafusion::dataframe::DataFrame::new(state, create.input.as_ref().clone()),
+                );
+                let batches = input.collect()?;
+                let schema = create.input.schema().inner().clone();
+                let table = datafusion::datasource::MemTable::try_new(schema, vec![batches])
+                    .map_err(from_datafusion)?;
+                if create.or_replace {
+                    self.inner
+                        .datafusion
+                        .deregister_table(create.name.clone())
+                        .map_err(from_datafusion)?;
+                } else if create.if_not_exists
+                    && self
+                        .inner
+                        .datafusion
+                        .table_exist(create.name.clone())
+                        .map_err(from_datafusion)?
+                {
+                    return self.empty();
+                }
+                self.inner
+                    .datafusion
+                    .register_table(create.name.clone(), Arc::new(table))
+                    .map_err(from_datafusion)?;
+                self.empty()
+            }
+            LogicalPlan::Dml(dml) => Err(Error::Sql(format!(
+                "{} is not supported yet: write a DataFrame with `df.write()` instead",
+                dml.op
+            ))),
+            LogicalPlan::Ddl(_)
+            | LogicalPlan::Statement(_)
+            | LogicalPlan::Explain(_)
+            | LogicalPlan::Analyze(_)
+            | LogicalPlan::DescribeTable(_)
+            | LogicalPlan::Copy(_) => {
+                let df = block_on(self.inner.datafusion.execute_logical_plan(plan))?
+                    .map_err(from_datafusion)?;
+                Ok(DataFrame::on_driver(self.clone(), df))
+            }
+            plan if reads_catalog(&plan) => {
+                // SHOW TABLES and friends read the session's catalog, which
+                // only the driver has.
+                let df = datafusion::dataframe::DataFrame::new(state, plan);
+                Ok(DataFrame::on_driver(self.clone(), df))
+            }
+            plan => Ok(DataFrame::new(
+                self.clone(),
+                datafusion::dataframe::DataFrame::new(state, plan),
+            )),
+        }
+    }
+
+    /// The table or view registered as `name` (Spark's `spark.table`).
+    pub fn table(&self, name: &str) -> Result<DataFrame> {
+        let df = block_on(self.inner.datafusion.table(name))?.map_err(from_datafusion)?;
+        Ok(DataFrame::new(self.clone(), df))
+    }
+
+    /// Reads files into DataFrames (Spark's `spark.read`).
+    pub fn read(&self) -> DataFrameReader<'_> {
+        DataFrameReader::new(self)
+    }
+
+    fn empty(&self) -> Result<DataFrame> {
+        let df = self.inner.datafusion.read_empty().map_err(from_datafusion)?;
+        Ok(DataFrame::on_driver(self.clone(), df))
+    }
+}
+
+/// The DataFusion settings barks plans with.
+fn barks_config(partitions: usize) -> SessionConfig {
+    let mut config = SessionConfig::new()
+        .with_target_partitions(partitions)
+        .with_information_schema(true);
+    let options = config.options_mut();
+    // A round-robin repartition after a scan would be a real shuffle here;
+    // scans split their files into `partitions` byte ranges instead.
+    options.optimizer.enable_round_robin_repartition = false;
+    // Dynamic filters coordinate the partitions of one operator in one
+    // process; barks' tasks of a stage run apart, so they are off.
+    options.optimizer.enable_dynamic_filter_pushdown = false;
+    options.optimizer.enable_join_dynamic_filter_pushdown = false;
+    options.optimizer.enable_topk_dynamic_filter_pushdown = false;
+    options.optimizer.enable_aggregate_dynamic_filter_pushdown = false;
+    options.optimizer.prefer_existing_sort = false;
+    config
+}
+
+/// Whether `plan` reads the session's catalog (`information_schema`).
+fn reads_catalog(plan: &LogicalPlan) -> bool {
+    let mut found = false;
+    let _ = plan.apply(|node| {
+        if let LogicalPlan::TableScan(scan) = node
+            && scan.table_name.schema() == Some("information_schema")
+        {
+            found = true;
+            return Ok(TreeNodeRecursion::Stop);
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    found
+}
+
+/// Runs a planning future (DataFusion plans asynchronously) to completion on
+/// a runtime of this call's own.
+pub(crate) fn block_on<F: Future>(future: F) -> Result<F::Output> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Start {
+            what: "a tokio runtime for planning".into(),
+            message: e.to_string(),
+        })?;
+    Ok(runtime.block_on(future))
+}
