@@ -40,6 +40,10 @@ pub use barks_runtime::counters;
 /// Sources and sinks.
 pub use barks_io as io;
 
+/// SQL and DataFrames: DataFusion plans, barks runs (feature `sql`).
+#[cfg(feature = "sql")]
+pub use barks_sql as sql;
+
 /// Everything a job file needs: `use barks::prelude::*;`.
 pub mod prelude {
     pub use crate::io::SaveAsTextFile;

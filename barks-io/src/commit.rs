@@ -14,6 +14,11 @@
 //! Then the driver writes `DIR/_SUCCESS`. A failed job removes what it
 //! wrote and leaves no output that looks complete: readers that honour the
 //! marker never see a partial result.
+//!
+//! What happens to a directory that already holds files is the
+//! [`SaveMode`]'s: refused (the default), replaced, or added to. A replaced
+//! directory's old files are removed at commit, after every task
+//! succeeded, so a failed overwrite loses nothing.
 
 use crate::backend::storage_for;
 use crate::storage::{ObjectWrite, Storage, join};
@@ -35,20 +40,66 @@ pub struct PartFile {
     pub pending: Option<String>,
 }
 
+/// What a write does with an output directory that already holds files
+/// (Spark's `SaveMode`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum SaveMode {
+    /// Refuse it: the job fails before any task runs (Spark's default,
+    /// `errorifexists`).
+    #[default]
+    ErrorIfExists,
+    /// Replace its files with the new output, once the whole job succeeded.
+    Overwrite,
+    /// Add the new part files beside the old ones; their names carry `tag`,
+    /// which must be unique to the write (the same on every process).
+    Append { tag: String },
+    /// Leave it as it is and write nothing (decided by the caller before
+    /// running the job: see [`FileCommitter::has_output`]).
+    Ignore,
+}
+
+impl SaveMode {
+    /// The mode Spark names `name`: `error`/`errorifexists`, `overwrite`,
+    /// `append` (with `tag` for its file names) or `ignore`.
+    pub fn parse(name: &str, tag: impl Into<String>) -> Result<SaveMode> {
+        match name.to_ascii_lowercase().as_str() {
+            "error" | "errorifexists" | "default" => Ok(SaveMode::ErrorIfExists),
+            "overwrite" => Ok(SaveMode::Overwrite),
+            "append" => Ok(SaveMode::Append { tag: tag.into() }),
+            "ignore" => Ok(SaveMode::Ignore),
+            _ => Err(Error::Plan(format!(
+                "unknown save mode `{name}`: use error, overwrite, append or ignore"
+            ))),
+        }
+    }
+}
+
 /// Commits the part files of one output directory (local or `s3://`).
 #[derive(Clone)]
 pub struct FileCommitter {
     storage: Arc<dyn Storage>,
     dir: String,
+    mode: SaveMode,
 }
 
 impl FileCommitter {
-    /// The committer for output directory `dir`.
+    /// The committer for output directory `dir`, which must be empty or absent.
     pub fn new(dir: &str) -> Result<Self> {
+        Self::with_mode(dir, SaveMode::ErrorIfExists)
+    }
+
+    /// The committer for output directory `dir` with save mode `mode`.
+    pub fn with_mode(dir: &str, mode: SaveMode) -> Result<Self> {
         Ok(FileCommitter {
             storage: storage_for(dir)?,
             dir: dir.trim_end_matches('/').to_string(),
+            mode,
         })
+    }
+
+    /// Whether the output directory already holds something.
+    pub fn has_output(&self) -> Result<bool> {
+        self.storage.has_entries(&self.dir)
     }
 
     /// The output directory.
@@ -67,10 +118,10 @@ impl FileCommitter {
         )
     }
 
-    /// Runs on the driver before any task: refuses an output directory that
-    /// already holds something.
+    /// Runs on the driver before any task: in the default mode, refuses an
+    /// output directory that already holds something.
     pub fn prepare(&self) -> Result<()> {
-        if self.storage.has_entries(&self.dir)? {
+        if self.mode == SaveMode::ErrorIfExists && self.storage.has_entries(&self.dir)? {
             return Err(Error::io(
                 &self.dir,
                 "output directory already exists and is not empty; remove it or choose another",
@@ -88,7 +139,10 @@ impl FileCommitter {
         attempt: u32,
         suffix: &str,
     ) -> Result<(Box<dyn ObjectWrite>, PartFile)> {
-        let name = format!("part-{partition:05}{suffix}");
+        let name = match &self.mode {
+            SaveMode::Append { tag } => format!("part-{partition:05}-{tag}{suffix}"),
+            _ => format!("part-{partition:05}{suffix}"),
+        };
         let part = |pending| PartFile {
             partition,
             attempt,
@@ -104,6 +158,12 @@ impl FileCommitter {
 
     /// Moves every task's part into place and writes `_SUCCESS`.
     pub fn commit(&self, parts: Vec<PartFile>) -> Result<()> {
+        if self.mode == SaveMode::Overwrite {
+            for old in self.storage.list(&self.dir)? {
+                self.storage.remove_all(&old.path)?;
+            }
+            self.storage.remove_all(&join(&self.dir, "_SUCCESS"))?;
+        }
         for part in parts {
             let target = join(&self.dir, &part.name);
             match &part.pending {

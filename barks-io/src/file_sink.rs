@@ -3,7 +3,7 @@
 //! [`FileCommitter`], so output appears, with `_SUCCESS`, only when every
 //! partition succeeded, on local paths and `s3://` alike.
 
-use crate::commit::{FileCommitter, PartFile};
+use crate::commit::{FileCommitter, PartFile, SaveMode};
 use crate::compress::{CompressedWrite, Compression};
 use barks_runtime::{BoxIter, ErrorSink, Result, Sink};
 
@@ -24,8 +24,12 @@ pub(crate) struct FileSink<E> {
 
 impl<E> FileSink<E> {
     pub fn new(dir: &str, encoder: E, compression: Compression) -> Self {
+        Self::with_mode(dir, SaveMode::ErrorIfExists, encoder, compression)
+    }
+
+    pub fn with_mode(dir: &str, mode: SaveMode, encoder: E, compression: Compression) -> Self {
         FileSink {
-            committer: FileCommitter::new(dir),
+            committer: FileCommitter::with_mode(dir, mode),
             encoder,
             compression,
         }

@@ -38,7 +38,7 @@ mod text_sink;
 mod text_source;
 
 pub use bad_records::{BadRecord, BadRecordMode, dropped_records};
-pub use commit::{FileCommitter, PartFile};
+pub use commit::{FileCommitter, PartFile, SaveMode};
 pub use compress::Compression;
 pub use csv::{CsvOptions, CsvWriteOptions, SaveAsCsv, csv_file, csv_file_permissive};
 pub use json::{JsonOptions, JsonWriteOptions, SaveAsJson, json_file, json_file_permissive};

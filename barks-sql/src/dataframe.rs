@@ -1,7 +1,8 @@
 //! [`DataFrame`]: a lazy query with Spark's DataFrame API; its actions run
 //! it on barks.
 
-use crate::distributed::run_query;
+use crate::distributed::{run_query, run_write};
+use crate::write::{DataFrameWriter, WriteSpec};
 use crate::errors::from_datafusion;
 use crate::session::{Session, block_on};
 use crate::show::show_string;
@@ -347,6 +348,16 @@ impl DataFrame {
     pub fn show(&self, n: usize) -> Result<()> {
         print!("{}", self.show_string(n)?);
         Ok(())
+    }
+
+    /// Writes the rows into files (Spark's `df.write`).
+    pub fn write(&self) -> DataFrameWriter {
+        DataFrameWriter::new(self.clone())
+    }
+
+    pub(crate) fn write_files(&self, spec: WriteSpec) -> Result<()> {
+        let plan = self.physical_plan()?;
+        run_write(self.session.context(), plan, Arc::new(self.df.task_ctx()), spec)
     }
 
     pub(crate) fn physical_plan(&self) -> Result<Arc<dyn ExecutionPlan>> {

@@ -28,12 +28,14 @@ mod functions;
 mod read;
 mod session;
 mod show;
+mod write;
 
 pub use dataframe::{DataFrame, GroupedData, Join};
 pub use functions::{AGGREGATE_UDFS, SCALAR_UDFS};
 pub use read::DataFrameReader;
 pub use session::{Session, SessionBuilder};
 pub use show::show_string;
+pub use write::DataFrameWriter;
 
 /// DataFusion, whose expressions, functions and types the API uses.
 pub use datafusion;

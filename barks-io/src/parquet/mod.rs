@@ -17,6 +17,7 @@
 //! ```
 
 mod batch;
+mod batch_files;
 mod chunk_reader;
 mod decode;
 mod encode;
@@ -29,6 +30,7 @@ mod source;
 
 pub use arrow_array::RecordBatch;
 pub use batch::Batch;
+pub use batch_files::{csv_batch_sink, json_batch_sink, parquet_batch_sink};
 pub use from_arrow::{
     ArrowField, BinaryColumn, FromArrow, NullableColumn, StrColumn, field_column,
 };

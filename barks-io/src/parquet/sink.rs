@@ -24,8 +24,8 @@ struct RowEncoder<T> {
 }
 
 /// Parquet as a [`PartEncoder`] of record batches.
-struct BatchEncoder {
-    options: ParquetWriteOptions,
+pub(crate) struct BatchEncoder {
+    pub(crate) options: ParquetWriteOptions,
 }
 
 /// A Parquet writer into `out` with the sink's options.

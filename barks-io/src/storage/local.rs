@@ -96,6 +96,9 @@ impl Storage for LocalStorage {
         match fs::remove_dir_all(path) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => {
+                fs::remove_file(path).map_err(|e| Error::io(path, e))
+            }
             Err(e) => Err(Error::io(path, e)),
         }
     }

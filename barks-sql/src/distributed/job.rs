@@ -11,6 +11,7 @@ use super::fragments::Stages;
 use super::lineage::lineage;
 use crate::errors::from_datafusion;
 use crate::functions;
+use crate::write::WriteSpec;
 use barks_io::parquet::Batch;
 use barks_runtime::job::{ArgDecoder, ArgEncoder, JOBS, JobDef, build_plan};
 use barks_runtime::plan::Plan;
@@ -24,19 +25,29 @@ use datafusion_proto::bytes::{
 use datafusion_proto::physical_plan::DefaultPhysicalExtensionCodec;
 use std::sync::Arc;
 
-/// The job every query runs as.
+/// The job a query whose rows go to the driver runs as.
 #[linkme::distributed_slice(JOBS)]
-static QUERY: JobDef = JobDef {
+static COLLECT: JobDef = JobDef {
     name: "sql query",
-    id: "barks_sql::query/1",
-    build,
+    id: "barks_sql::collect/1",
+    build: build_collect,
 };
 
-/// What the driver sends: the plan and the settings it was planned with.
+/// The job a query whose rows go to files runs as.
+#[linkme::distributed_slice(JOBS)]
+static WRITE: JobDef = JobDef {
+    name: "sql write",
+    id: "barks_sql::write/1",
+    build: build_write,
+};
+
+/// What the driver sends: the plan, the settings it was planned with, and
+/// where a write goes.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct QueryArgs {
     plan: Vec<u8>,
     settings: Vec<(String, String)>,
+    write: Option<WriteSpec>,
 }
 
 /// Runs `plan` on `context`'s master and returns its batches in partition
@@ -51,6 +62,31 @@ pub(crate) fn run_query(
         let stages = Stages::cut(plan).map_err(from_datafusion)?;
         return context.run(|| lineage(&stages, &task).collect());
     }
+    let args = encode(&COLLECT, plan, &task, None)?;
+    context.run_job(args.into_job::<Vec<Batch>>(&COLLECT))
+}
+
+/// Runs `plan` on `context`'s master, writing its rows as `spec` says.
+pub(crate) fn run_write(
+    context: &Context,
+    plan: Arc<dyn ExecutionPlan>,
+    task: Arc<TaskContext>,
+    spec: WriteSpec,
+) -> Result<()> {
+    if let Master::Local { .. } = context.master() {
+        let stages = Stages::cut(plan).map_err(from_datafusion)?;
+        return context.run(|| spec.output(&lineage(&stages, &task)));
+    }
+    let args = encode(&WRITE, plan, &task, Some(spec))?;
+    context.run_job(args.into_job::<()>(&WRITE))
+}
+
+fn encode(
+    job: &JobDef,
+    plan: Arc<dyn ExecutionPlan>,
+    task: &TaskContext,
+    write: Option<WriteSpec>,
+) -> Result<ArgEncoder> {
     let codec = DefaultPhysicalExtensionCodec {};
     let bytes = physical_plan_to_bytes_with_extension_codec(plan, &codec).map_err(|e| {
         barks_runtime::Error::Sql(format!(
@@ -64,17 +100,38 @@ pub(crate) fn run_query(
         .into_iter()
         .filter_map(|entry| Some((entry.key, entry.value?)))
         .collect();
-    let mut args = ArgEncoder::new(QUERY.name);
+    let mut args = ArgEncoder::new(job.name);
     args.arg(&QueryArgs {
         plan: bytes.to_vec(),
         settings,
+        write,
     });
-    context.run_job(args.into_job::<Vec<Batch>>(&QUERY))
+    Ok(args)
 }
 
-/// Rebuilds a query's lineage from its arguments (on the driver and on workers).
-fn build(args: &[u8], default_parallelism: usize) -> Result<Plan> {
-    let mut decoder = ArgDecoder::new(QUERY.name, args);
+fn build_collect(args: &[u8], default_parallelism: usize) -> Result<Plan> {
+    let (stages, task, _) = decode(&COLLECT, args)?;
+    build_plan::<Vec<Batch>, _>(&COLLECT, args, default_parallelism, |_| {
+        Ok(lineage(&stages, &task).collect())
+    })
+}
+
+fn build_write(args: &[u8], default_parallelism: usize) -> Result<Plan> {
+    let (stages, task, write) = decode(&WRITE, args)?;
+    let spec = write.ok_or_else(|| {
+        barks_runtime::Error::Internal("a SQL write job without its output".into())
+    })?;
+    build_plan::<(), _>(&WRITE, args, default_parallelism, |_| {
+        Ok(spec.output(&lineage(&stages, &task)))
+    })
+}
+
+/// Rebuilds a query's stages from its arguments (on the driver and on workers).
+fn decode(
+    job: &JobDef,
+    args: &[u8],
+) -> Result<(Stages, Arc<TaskContext>, Option<WriteSpec>)> {
+    let mut decoder = ArgDecoder::new(job.name, args);
     let query: QueryArgs = decoder.arg()?;
     decoder.finish()?;
     let mut config = SessionConfig::new();
@@ -88,7 +145,5 @@ fn build(args: &[u8], default_parallelism: usize) -> Result<Plan> {
     let plan = physical_plan_from_bytes_with_extension_codec(&query.plan, &task, &codec)
         .map_err(from_datafusion)?;
     let stages = Stages::cut(plan).map_err(from_datafusion)?;
-    build_plan::<Vec<Batch>, _>(&QUERY, args, default_parallelism, |_| {
-        Ok(lineage(&stages, &task).collect())
-    })
+    Ok((stages, task, query.write))
 }

@@ -10,7 +10,7 @@ mod lineage;
 mod reader;
 mod task;
 
-pub(crate) use job::run_query;
+pub(crate) use job::{run_query, run_write};
 
 use crate::errors::from_datafusion;
 use barks_runtime::Result;
