@@ -360,7 +360,12 @@ impl DataFrame {
         run_write(self.session.context(), plan, Arc::new(self.df.task_ctx()), spec)
     }
 
+    /// The physical plan barks runs: DataFusion's, after the scalar
+    /// subqueries ran as queries of their own.
     pub(crate) fn physical_plan(&self) -> Result<Arc<dyn ExecutionPlan>> {
-        block_on(self.df.clone().create_physical_plan())?.map_err(from_datafusion)
+        let (state, plan) = self.df.clone().into_parts();
+        let plan = state.optimize(&plan).map_err(from_datafusion)?;
+        let plan = crate::subqueries::substitute(&self.session, &state, plan)?;
+        block_on(state.create_physical_plan(&plan))?.map_err(from_datafusion)
     }
 }

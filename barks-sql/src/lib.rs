@@ -28,6 +28,7 @@ mod functions;
 mod read;
 mod session;
 mod show;
+mod subqueries;
 mod write;
 
 pub use dataframe::{DataFrame, GroupedData, Join};

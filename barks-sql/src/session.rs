@@ -3,11 +3,13 @@
 
 use crate::dataframe::DataFrame;
 use crate::errors::from_datafusion;
+use crate::distributed::DistributableJoins;
 use crate::functions;
 use crate::read::DataFrameReader;
 use barks_runtime::{Context, ContextBuilder, Error, Result};
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::logical_expr::{DdlStatement, LogicalPlan};
+use datafusion::execution::SessionStateBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use std::future::Future;
 use std::sync::Arc;
@@ -83,7 +85,12 @@ impl Session {
     /// A session on an existing context, with `shuffle_partitions` partitions
     /// per shuffle.
     pub fn with_context(context: Context, shuffle_partitions: usize) -> Session {
-        let datafusion = SessionContext::new_with_config(barks_config(shuffle_partitions));
+        let state = SessionStateBuilder::new()
+            .with_config(barks_config(shuffle_partitions))
+            .with_default_features()
+            .with_physical_optimizer_rule(Arc::new(DistributableJoins))
+            .build();
+        let datafusion = SessionContext::new_with_state(state);
         functions::register_all(&datafusion);
         Session {
             inner: Arc::new(Inner {
@@ -222,6 +229,9 @@ fn barks_config(partitions: usize) -> SessionConfig {
     options.optimizer.enable_topk_dynamic_filter_pushdown = false;
     options.optimizer.enable_aggregate_dynamic_filter_pushdown = false;
     options.optimizer.prefer_existing_sort = false;
+    // Work stealing shares a scan's files between the partitions of one
+    // plan instance; a barks task must read exactly its own partition.
+    options.execution.enable_file_stream_work_stealing = false;
     config
 }
 

@@ -6,11 +6,13 @@
 
 mod fragments;
 mod job;
+mod joins;
 mod lineage;
 mod reader;
 mod task;
 
 pub(crate) use job::{run_query, run_write};
+pub(crate) use joins::DistributableJoins;
 
 use crate::errors::from_datafusion;
 use barks_runtime::Result;

@@ -10,7 +10,6 @@ use crate::errors::from_datafusion;
 use barks_io::parquet::Batch;
 use barks_runtime::{Error, ErrorSink, Result};
 use datafusion::execution::TaskContext;
-use datafusion::physical_plan::execution_plan::reset_plan_states;
 use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream};
 use futures::StreamExt;
 use std::sync::Arc;
@@ -38,9 +37,10 @@ impl Iterator for FragmentRun {
 }
 
 /// Starts partition `partition` of `plan` with the shuffle `inputs` this task
-/// received. Each task runs a fresh copy of the plan's state, so a retried
-/// task never sees what an earlier attempt left behind (a collected join
-/// side, an error).
+/// received. The tasks of a stage in one process share the plan, as
+/// DataFusion's partitions do: a collected build side or a scalar
+/// subquery's value is computed once per process (it is the same for every
+/// task, being read from the same broadcast inputs).
 pub(crate) fn run(
     plan: &Arc<dyn ExecutionPlan>,
     partition: usize,
@@ -55,7 +55,6 @@ pub(crate) fn run(
             what: "a tokio runtime for a SQL task".into(),
             message: e.to_string(),
         })?;
-    let plan = reset_plan_states(plan.clone()).map_err(from_datafusion)?;
     let config = base
         .session_config()
         .clone()

@@ -79,19 +79,20 @@ pub fn data_dir() -> PathBuf {
             .unwrap_or_else(|e| panic!("cannot run bash {}: {e}", script.display()));
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        if !out.status.success() {
-            panic!(
-                "{} --scale {SCALE} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
-                script.display(),
-                out.status
-            );
-        }
+        assert!(
+            out.status.success(),
+            "{} --scale {SCALE} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+            script.display(),
+            out.status
+        );
         let dir = stdout
             .lines()
             .rev()
             .find(|l| !l.trim().is_empty())
-            .map(|l| PathBuf::from(l.trim()))
-            .unwrap_or_else(|| panic!("{} printed no directory:\n{stderr}", script.display()));
+            .map_or_else(
+                || panic!("{} printed no directory:\n{stderr}", script.display()),
+                |l| PathBuf::from(l.trim()),
+            );
         assert!(
             dir.join("answers").is_dir(),
             "{} printed {}, which has no answers/",
