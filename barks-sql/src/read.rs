@@ -37,7 +37,7 @@ impl<'a> DataFrameReader<'a> {
             file_extension: extension(path, ".parquet"),
             ..Default::default()
         };
-        self.frame(self.session.datafusion().read_parquet(path, options))
+        self.frame(path, self.session.datafusion().read_parquet(path, options))
     }
 
     /// CSV files, with DataFusion's options (`CsvReadOptions::new()` reads a
@@ -46,7 +46,7 @@ impl<'a> DataFrameReader<'a> {
         exists(path)?;
         let extension = extension(path, options.file_extension);
         let options = options.file_extension(extension);
-        self.frame(self.session.datafusion().read_csv(path, options))
+        self.frame(path, self.session.datafusion().read_csv(path, options))
     }
 
     /// JSON-lines files (one object per line, Spark's default JSON format).
@@ -56,14 +56,23 @@ impl<'a> DataFrameReader<'a> {
             file_extension: extension(path, ".json"),
             ..Default::default()
         };
-        self.frame(self.session.datafusion().read_json(path, options))
+        self.frame(path, self.session.datafusion().read_json(path, options))
     }
 
+    /// Runs `read`; an error that does not name `path` is made to.
     fn frame(
         &self,
+        path: &str,
         read: impl Future<Output = datafusion::common::Result<datafusion::dataframe::DataFrame>>,
     ) -> Result<DataFrame> {
-        let df = block_on(read)?.map_err(from_datafusion)?;
+        let named = |e: Error| match e.to_string() {
+            message if message.contains(path) => e,
+            message => Error::Input {
+                location: path.to_string(),
+                message,
+            },
+        };
+        let df = block_on(read).map_err(named)?.map_err(|e| named(from_datafusion(e)))?;
         Ok(DataFrame::new(self.session.clone(), df))
     }
 }

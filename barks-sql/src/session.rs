@@ -12,6 +12,7 @@ use datafusion::logical_expr::{DdlStatement, LogicalPlan};
 use datafusion::execution::SessionStateBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 /// A SQL session on a barks master (Spark's `SparkSession`).
@@ -251,7 +252,8 @@ fn reads_catalog(plan: &LogicalPlan) -> bool {
 }
 
 /// Runs a planning future (DataFusion plans asynchronously) to completion on
-/// a runtime of this call's own.
+/// a runtime of this call's own. A panic while planning (a reader library
+/// tripping over a corrupt file's metadata) is an error, not a crash.
 pub(crate) fn block_on<F: Future>(future: F) -> Result<F::Output> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -260,5 +262,12 @@ pub(crate) fn block_on<F: Future>(future: F) -> Result<F::Output> {
             what: "a tokio runtime for planning".into(),
             message: e.to_string(),
         })?;
-    Ok(runtime.block_on(future))
+    std::panic::catch_unwind(AssertUnwindSafe(|| runtime.block_on(future))).map_err(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        Error::Sql(format!("planning failed: {message}"))
+    })
 }

@@ -1,0 +1,150 @@
+//! Faults and bad input: a worker killed mid-query, and every kind of bad
+//! input a user can give, each a clear error that names it.
+
+#[path = "tpch/reference.rs"]
+mod reference;
+
+use barks_sql::Session;
+use std::sync::mpsc;
+use std::time::Duration;
+
+#[test]
+fn a_worker_killed_during_a_shuffle_heavy_query_changes_nothing() {
+    let dir = reference::data_dir();
+    let session = Session::builder("local-cluster[3,1]")
+        .shuffle_partitions(6)
+        .context(|c| c.worker_timeout(Duration::from_millis(1500)))
+        .build()
+        .unwrap();
+    for (table, path) in reference::table_paths(&dir) {
+        session
+            .read()
+            .parquet(path.to_str().unwrap())
+            .unwrap()
+            .create_or_replace_temp_view(table)
+            .unwrap();
+    }
+    let victim = session.context().local_worker_pids()[1];
+    let (tx, rx) = mpsc::channel();
+    let runner = session.clone();
+    std::thread::spawn(move || {
+        // Q18 (a join of lineitem with its own aggregation, then orders and
+        // customer) back to back, so the kill lands in the middle of one.
+        for _ in 0..4 {
+            let result = runner.sql(&reference::query(18)).and_then(|df| df.collect());
+            if tx.send(result).is_err() {
+                return;
+            }
+        }
+    });
+    std::thread::sleep(Duration::from_millis(400));
+    // SAFETY: a plain syscall on a child process this test started.
+    assert_eq!(unsafe { libc::kill(victim as i32, libc::SIGKILL) }, 0);
+    for run in 0..4 {
+        let batches = rx
+            .recv_timeout(Duration::from_secs(300))
+            .expect("a query did not finish after a worker was killed")
+            .unwrap_or_else(|e| panic!("run {run} failed after a worker was killed: {e}"));
+        reference::check_answer(18, &batches, &dir).unwrap();
+    }
+}
+
+fn session() -> Session {
+    Session::new("local[2]").unwrap()
+}
+
+fn error_of<T>(result: barks_runtime::Result<T>) -> String {
+    match result {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn a_syntax_error_names_its_line_and_column() {
+    let err = error_of(session().sql("SELECT 1 AS a\nFROM (SELECT 2) AS t WHERE )"));
+    assert!(err.contains("Line: 2"), "{err}");
+    assert!(err.contains("Column:"), "{err}");
+}
+
+#[test]
+fn an_unknown_table_or_column_names_the_nearest_one() {
+    let s = session();
+    s.sql("CREATE VIEW people AS SELECT * FROM (VALUES ('ann', 31)) AS t(name, age)")
+        .unwrap();
+    let err = error_of(s.sql("SELECT nme FROM people"));
+    assert!(err.contains("nme") && err.contains("name"), "{err}");
+    let err = error_of(s.sql("SELECT * FROM peple"));
+    assert!(err.contains("peple"), "{err}");
+}
+
+#[test]
+fn a_type_error_is_reported_before_anything_runs() {
+    let err = error_of(session().sql("SELECT DATE '2024-01-01' * 2"));
+    assert!(err.to_lowercase().contains("date"), "{err}");
+}
+
+#[test]
+fn a_missing_file_names_the_path() {
+    let err = error_of(session().read().parquet("/no/such/dir/t.parquet"));
+    assert!(err.contains("/no/such/dir/t.parquet"), "{err}");
+    let err = error_of(session().sql(
+        "CREATE EXTERNAL TABLE t STORED AS PARQUET LOCATION '/no/such/dir/t.parquet'",
+    ));
+    assert!(err.contains("/no/such/dir/t.parquet"), "{err}");
+}
+
+#[test]
+fn a_corrupt_parquet_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.parquet");
+    std::fs::write(&path, b"PAR1 this is not really parquet PAR1").unwrap();
+    let err = error_of(
+        session()
+            .read()
+            .parquet(path.to_str().unwrap())
+            .and_then(|df| df.collect()),
+    );
+    assert!(err.contains(path.to_str().unwrap()), "{err}");
+}
+
+#[test]
+fn a_csv_row_that_does_not_match_the_schema_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("people.csv");
+    let mut text = String::from("name,age\n");
+    for i in 0..50 {
+        text.push_str(&format!("p{i},{i}\n"));
+    }
+    text.push_str("zed,not-a-number\n");
+    std::fs::write(&path, text).unwrap();
+    let options = barks_sql::datafusion::prelude::CsvReadOptions::new().schema_infer_max_records(10);
+    let err = error_of(
+        session()
+            .read()
+            .csv(path.to_str().unwrap(), options)
+            .and_then(|df| df.collect()),
+    );
+    assert!(err.contains("not-a-number"), "{err}");
+}
+
+#[test]
+fn writing_into_a_non_empty_directory_in_error_mode_keeps_what_is_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let keep = dir.path().join("keep.txt");
+    std::fs::write(&keep, "precious").unwrap();
+    let s = session();
+    let df = s.sql("SELECT 1 AS one").unwrap();
+    let err = error_of(df.write().csv(dir.path().to_str().unwrap()));
+    assert!(err.contains(dir.path().to_str().unwrap()), "{err}");
+    assert!(err.contains("not empty"), "{err}");
+    assert_eq!(std::fs::read_to_string(&keep).unwrap(), "precious");
+    // `ignore` leaves it too; `append` adds beside it.
+    df.write().mode("ignore").csv(dir.path().to_str().unwrap()).unwrap();
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    df.write().mode("append").csv(dir.path().to_str().unwrap()).unwrap();
+    assert_eq!(std::fs::read_to_string(&keep).unwrap(), "precious");
+    assert!(dir.path().join("_SUCCESS").exists());
+    let err = error_of(df.write().mode("sometimes").csv(dir.path().to_str().unwrap()));
+    assert!(err.contains("sometimes"), "{err}");
+}
