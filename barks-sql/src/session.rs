@@ -3,7 +3,7 @@
 
 use crate::dataframe::DataFrame;
 use crate::errors::from_datafusion;
-use crate::distributed::DistributableJoins;
+use crate::distributed::optimizer_rules;
 use crate::functions;
 use crate::read::DataFrameReader;
 use barks_runtime::{Context, ContextBuilder, Error, Result};
@@ -89,7 +89,7 @@ impl Session {
         let state = SessionStateBuilder::new()
             .with_config(barks_config(shuffle_partitions))
             .with_default_features()
-            .with_physical_optimizer_rule(Arc::new(DistributableJoins))
+            .with_physical_optimizer_rules(optimizer_rules())
             .build();
         let datafusion = SessionContext::new_with_state(state);
         functions::register_all(&datafusion);

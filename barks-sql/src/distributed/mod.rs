@@ -12,7 +12,7 @@ mod reader;
 mod task;
 
 pub(crate) use job::{run_query, run_write};
-pub(crate) use joins::DistributableJoins;
+pub(crate) use joins::optimizer_rules;
 
 use crate::errors::from_datafusion;
 use barks_runtime::Result;

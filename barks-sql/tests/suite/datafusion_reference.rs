@@ -3,8 +3,7 @@
 //! DuckDB's answer. A failure here is in the queries, the data or the
 //! reference, not in barks-sql.
 
-#[path = "tpch/reference.rs"]
-mod reference;
+use crate::reference;
 
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 

@@ -2,8 +2,7 @@
 //! against DuckDB's answers on the same Parquet files: on `local[1]`,
 //! `local[3]` and `local-cluster[2]`.
 
-#[path = "tpch/reference.rs"]
-mod reference;
+use crate::reference;
 
 use barks_sql::Session;
 use std::path::Path;

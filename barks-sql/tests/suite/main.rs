@@ -1,0 +1,13 @@
+//! barks-sql's integration tests, one binary (decision 0040): the TPC-H
+//! harness checked on plain DataFusion, all 22 queries on barks, queries on
+//! a local cluster, the DataFrame API, and bad input.
+
+#[path = "../tpch/reference.rs"]
+mod reference;
+
+mod bad_input;
+mod cluster;
+mod datafusion_reference;
+mod dataframe;
+mod session;
+mod tpch;
