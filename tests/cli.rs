@@ -312,3 +312,84 @@ fn help_names_the_subcommands_and_their_flags() {
     assert_eq!(run.code, Some(2));
     assert!(run.stderr.contains("--join"), "{}", run.stderr);
 }
+
+/// The TPC-H data (SF 0.1) and DuckDB's answers, from `scripts/tpch/setup.sh`.
+fn tpch_dir() -> std::path::PathBuf {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = Command::new("bash")
+        .args([&format!("{root}/scripts/tpch/setup.sh"), "--scale", "0.1"])
+        .current_dir(root)
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("setup.sh runs");
+    assert!(out.status.success(), "scripts/tpch/setup.sh failed");
+    let stdout = String::from_utf8(out.stdout).expect("UTF-8");
+    std::path::PathBuf::from(stdout.lines().last().expect("setup.sh prints the directory"))
+}
+
+/// Whether a `tsv` field matches DuckDB's JSON value: numbers within 1e-6
+/// (relative, or absolute below 1; engines round averages to different
+/// scales), strings exactly, NULL as an empty field.
+fn same_value(got: &str, expected: &serde_json::Value) -> bool {
+    match expected {
+        serde_json::Value::Null => got.is_empty(),
+        serde_json::Value::Number(n) => {
+            let (e, g) = (n.as_f64().unwrap_or(f64::NAN), got.parse::<f64>());
+            g.is_ok_and(|g| (g - e).abs() <= 1e-6 * e.abs().max(g.abs()).max(1.0))
+        }
+        serde_json::Value::String(s) => got == s,
+        other => got == other.to_string(),
+    }
+}
+
+#[test]
+fn the_22_tpch_queries_through_barks_sql_f_match_duckdb() {
+    let dir = tpch_dir();
+    let tables = ["customer", "lineitem", "nation", "orders", "part", "partsupp", "region", "supplier"];
+    let mut failures = Vec::new();
+    for n in 1..=22 {
+        let mut script = String::new();
+        for t in tables {
+            script.push_str(&format!(
+                "CREATE EXTERNAL TABLE {t} STORED AS PARQUET LOCATION '{}';\n",
+                dir.join(format!("{t}.parquet")).display()
+            ));
+        }
+        let query = std::fs::read_to_string(format!(
+            "{}/barks-sql/tests/tpch/queries/q{n}.sql",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .expect("query file");
+        script.push_str(&query);
+        let file = std::env::temp_dir().join(format!("barks-cli-tpch-q{n}-{}.sql", std::process::id()));
+        std::fs::write(&file, script).expect("write the script");
+        let run = barks(&["sql", "--master", "local[2]", "--format", "tsv", "-f", file.to_str().unwrap()]);
+        let _ = std::fs::remove_file(&file);
+        if run.code != Some(0) {
+            failures.push(format!("q{n}: exit {:?}: {}", run.code, run.stderr));
+            continue;
+        }
+        let answer: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(format!("answers/q{n}.json"))).expect("answer"),
+        )
+        .expect("answer JSON");
+        let expected = answer["rows"].as_array().expect("rows");
+        let got: Vec<Vec<&str>> = run.stdout.lines().map(|l| l.split('\t').collect()).collect();
+        if got.len() != expected.len() {
+            failures.push(format!("q{n}: {} rows, expected {}", got.len(), expected.len()));
+            continue;
+        }
+        for (i, (g, e)) in got.iter().zip(expected).enumerate() {
+            let e = e.as_array().expect("row");
+            let differs = g.len() != e.len() || g.iter().zip(e).any(|(g, e)| !same_value(g, e));
+            if differs {
+                failures.push(format!("q{n} row {i}: got {g:?}, expected {e:?}"));
+                break;
+            }
+        }
+        // One `Time taken` line per statement: 8 tables and the query.
+        let times = time_lines(&run.stderr);
+        assert_eq!(times.len(), 9, "q{n}: {}", run.stderr);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
