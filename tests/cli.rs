@@ -324,7 +324,12 @@ fn tpch_dir() -> std::path::PathBuf {
         .expect("setup.sh runs");
     assert!(out.status.success(), "scripts/tpch/setup.sh failed");
     let stdout = String::from_utf8(out.stdout).expect("UTF-8");
-    std::path::PathBuf::from(stdout.lines().last().expect("setup.sh prints the directory"))
+    std::path::PathBuf::from(
+        stdout
+            .lines()
+            .last()
+            .expect("setup.sh prints the directory"),
+    )
 }
 
 /// Whether a `tsv` field matches DuckDB's JSON value: numbers within 1e-6
@@ -345,7 +350,9 @@ fn same_value(got: &str, expected: &serde_json::Value) -> bool {
 #[test]
 fn the_22_tpch_queries_through_barks_sql_f_match_duckdb() {
     let dir = tpch_dir();
-    let tables = ["customer", "lineitem", "nation", "orders", "part", "partsupp", "region", "supplier"];
+    let tables = [
+        "customer", "lineitem", "nation", "orders", "part", "partsupp", "region", "supplier",
+    ];
     let mut failures = Vec::new();
     for n in 1..=22 {
         let mut script = String::new();
@@ -361,9 +368,18 @@ fn the_22_tpch_queries_through_barks_sql_f_match_duckdb() {
         ))
         .expect("query file");
         script.push_str(&query);
-        let file = std::env::temp_dir().join(format!("barks-cli-tpch-q{n}-{}.sql", std::process::id()));
+        let file =
+            std::env::temp_dir().join(format!("barks-cli-tpch-q{n}-{}.sql", std::process::id()));
         std::fs::write(&file, script).expect("write the script");
-        let run = barks(&["sql", "--master", "local[2]", "--format", "tsv", "-f", file.to_str().unwrap()]);
+        let run = barks(&[
+            "sql",
+            "--master",
+            "local[2]",
+            "--format",
+            "tsv",
+            "-f",
+            file.to_str().unwrap(),
+        ]);
         let _ = std::fs::remove_file(&file);
         if run.code != Some(0) {
             failures.push(format!("q{n}: exit {:?}: {}", run.code, run.stderr));
@@ -374,9 +390,17 @@ fn the_22_tpch_queries_through_barks_sql_f_match_duckdb() {
         )
         .expect("answer JSON");
         let expected = answer["rows"].as_array().expect("rows");
-        let got: Vec<Vec<&str>> = run.stdout.lines().map(|l| l.split('\t').collect()).collect();
+        let got: Vec<Vec<&str>> = run
+            .stdout
+            .lines()
+            .map(|l| l.split('\t').collect())
+            .collect();
         if got.len() != expected.len() {
-            failures.push(format!("q{n}: {} rows, expected {}", got.len(), expected.len()));
+            failures.push(format!(
+                "q{n}: {} rows, expected {}",
+                got.len(),
+                expected.len()
+            ));
             continue;
         }
         for (i, (g, e)) in got.iter().zip(expected).enumerate() {

@@ -2,10 +2,10 @@
 //! it on barks.
 
 use crate::distributed::{run_query, run_write};
-use crate::write::{DataFrameWriter, WriteSpec};
 use crate::errors::from_datafusion;
 use crate::session::{Session, block_on};
 use crate::show::show_string;
+use crate::write::{DataFrameWriter, WriteSpec};
 use barks_io::parquet::{Batch, FromArrow};
 use barks_runtime::{Error, Result};
 use datafusion::arrow::datatypes::SchemaRef;
@@ -253,9 +253,7 @@ impl DataFrame {
     /// `createOrReplaceTempView`).
     pub fn create_or_replace_temp_view(&self, name: &str) -> Result<()> {
         let datafusion = self.session.datafusion();
-        datafusion
-            .deregister_table(name)
-            .map_err(from_datafusion)?;
+        datafusion.deregister_table(name).map_err(from_datafusion)?;
         datafusion
             .register_table(name, self.df.clone().into_view())
             .map_err(from_datafusion)?;
@@ -357,7 +355,12 @@ impl DataFrame {
 
     pub(crate) fn write_files(&self, spec: WriteSpec) -> Result<()> {
         let plan = self.physical_plan()?;
-        run_write(self.session.context(), plan, Arc::new(self.df.task_ctx()), spec)
+        run_write(
+            self.session.context(),
+            plan,
+            Arc::new(self.df.task_ctx()),
+            spec,
+        )
     }
 
     /// The physical plan barks runs: DataFusion's, after the scalar

@@ -10,7 +10,6 @@ use datafusion::datasource::file_format::options::JsonReadOptions;
 use datafusion::prelude::{CsvReadOptions, ParquetReadOptions};
 use std::path::Path;
 
-
 /// Reads Parquet, CSV and JSON-lines files: one file, a directory of them,
 /// or a glob (`data/*.parquet`). The schema is inferred from the files.
 ///
@@ -72,7 +71,9 @@ impl<'a> DataFrameReader<'a> {
                 message,
             },
         };
-        let df = block_on(read).map_err(named)?.map_err(|e| named(from_datafusion(e)))?;
+        let df = block_on(read)
+            .map_err(named)?
+            .map_err(|e| named(from_datafusion(e)))?;
         Ok(DataFrame::new(self.session.clone(), df))
     }
 }
@@ -90,5 +91,9 @@ fn exists(path: &str) -> Result<()> {
 /// The extension the listing filters on: a single file is read whatever its
 /// extension; a directory's files must have `default`.
 fn extension<'p>(path: &'p str, default: &'p str) -> &'p str {
-    if Path::new(path).is_file() { "" } else { default }
+    if Path::new(path).is_file() {
+        ""
+    } else {
+        default
+    }
 }

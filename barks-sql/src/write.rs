@@ -4,7 +4,9 @@
 //! the whole query succeeded.
 
 use crate::dataframe::DataFrame;
-use barks_io::parquet::{Batch, ParquetWriteOptions, csv_batch_sink, json_batch_sink, parquet_batch_sink};
+use barks_io::parquet::{
+    Batch, ParquetWriteOptions, csv_batch_sink, json_batch_sink, parquet_batch_sink,
+};
 use barks_io::{CsvWriteOptions, FileCommitter, JsonWriteOptions, SaveMode};
 use barks_runtime::{Dataset, Error, Output, Result};
 use serde::{Deserialize, Serialize};
@@ -14,7 +16,10 @@ use serde::{Deserialize, Serialize};
 pub(crate) enum FileFormat {
     Parquet,
     /// CSV; a header line in each file when `header` (Spark writes none by default).
-    Csv { header: bool, delimiter: u8 },
+    Csv {
+        header: bool,
+        delimiter: u8,
+    },
     Json,
 }
 
@@ -31,9 +36,11 @@ impl WriteSpec {
     pub fn output(&self, batches: &Dataset<Batch>) -> Output<()> {
         let (dir, mode) = (self.dir.as_str(), self.mode.clone());
         match self.format {
-            FileFormat::Parquet => {
-                batches.write(parquet_batch_sink(dir, ParquetWriteOptions::default(), mode))
-            }
+            FileFormat::Parquet => batches.write(parquet_batch_sink(
+                dir,
+                ParquetWriteOptions::default(),
+                mode,
+            )),
             FileFormat::Csv { header, delimiter } => {
                 let mut options = CsvWriteOptions::new();
                 options.header = header;
@@ -91,7 +98,11 @@ impl DataFrameWriter {
     /// A write option, as Spark names them: `header` (`true`/`false`, for
     /// CSV) and `sep` / `delimiter` (one character, for CSV).
     pub fn option(mut self, key: &str, value: &str) -> Result<Self> {
-        let bad = |why: &str| Err(Error::Plan(format!("write option `{key}` = `{value}`: {why}")));
+        let bad = |why: &str| {
+            Err(Error::Plan(format!(
+                "write option `{key}` = `{value}`: {why}"
+            )))
+        };
         match key.to_ascii_lowercase().as_str() {
             "header" => match value.to_ascii_lowercase().as_str() {
                 "true" => self.header = true,

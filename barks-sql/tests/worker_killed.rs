@@ -32,7 +32,9 @@ fn a_worker_killed_during_a_shuffle_heavy_query_changes_nothing() {
         // Q18 (a join of lineitem with its own aggregation, then orders and
         // customer) back to back, so the kill lands in the middle of one.
         for _ in 0..4 {
-            let result = runner.sql(&reference::query(18)).and_then(|df| df.collect());
+            let result = runner
+                .sql(&reference::query(18))
+                .and_then(|df| df.collect());
             if tx.send(result).is_err() {
                 return;
             }

@@ -47,7 +47,11 @@ pub(crate) fn optimizer_rules() -> Vec<Arc<dyn PhysicalOptimizerRule + Send + Sy
 fn emits_unmatched_build_rows(join_type: JoinType) -> bool {
     matches!(
         join_type,
-        JoinType::Left | JoinType::LeftAnti | JoinType::LeftSemi | JoinType::LeftMark | JoinType::Full
+        JoinType::Left
+            | JoinType::LeftAnti
+            | JoinType::LeftSemi
+            | JoinType::LeftMark
+            | JoinType::Full
     )
 }
 
@@ -72,7 +76,9 @@ impl PhysicalOptimizerRule for PartitionedOuterJoins {
                     .with_partition_mode(PartitionMode::Partitioned)
                     .recompute_properties()
                     .build()?;
-                return Ok(Transformed::yes(Arc::new(partitioned) as Arc<dyn ExecutionPlan>));
+                return Ok(Transformed::yes(
+                    Arc::new(partitioned) as Arc<dyn ExecutionPlan>
+                ));
             }
             Ok(Transformed::no(node))
         })

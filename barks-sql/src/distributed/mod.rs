@@ -2,22 +2,27 @@
 //! fragments ([`fragments`]), each fragment a barks stage whose tasks run one
 //! of its partitions ([`task`]), exchanges as barks shuffles of Arrow
 //! batches ([`lineage`], [`reader`]), and the whole a registered barks job
-//! ([`job`]).
+//! ([`job`]). Inside `pipeline!`, datasets are SQL tables ([`scan`]) whose
+//! rows the lineage takes from the pipeline's stages.
 
 mod fragments;
 mod job;
 mod joins;
 mod lineage;
 mod reader;
+mod scan;
 mod task;
 
+pub(crate) use fragments::Stages;
 pub(crate) use job::{run_query, run_write};
 pub(crate) use joins::optimizer_rules;
+pub(crate) use lineage::lineage;
+pub(crate) use scan::DatasetTable;
 
 use crate::errors::from_datafusion;
 use barks_runtime::Result;
 use datafusion::physical_plan::{ExecutionPlan, displayable};
-use fragments::{ExchangeKind, Stages};
+use fragments::{ExchangeKind, Feed};
 use std::fmt::Write;
 use std::sync::Arc;
 
@@ -35,11 +40,11 @@ pub(crate) fn describe_stages(plan: Arc<dyn ExecutionPlan>) -> Result<String> {
                 ExchangeKind::Split(p) => format!("{p}"),
                 ExchangeKind::Gather => "gather".to_string(),
             };
-            let _ = writeln!(
-                out,
-                "  reads exchange {e} ({how}) from fragment {}",
-                exchange.child
-            );
+            let from = match &exchange.child {
+                Feed::Fragment(c) => format!("fragment {c}"),
+                Feed::Input { input, .. } => format!("input dataset {input}"),
+            };
+            let _ = writeln!(out, "  reads exchange {e} ({how}) from {from}");
         }
         let _ = write!(out, "{}", displayable(fragment.plan.as_ref()).indent(false));
     }

@@ -42,9 +42,10 @@ fn a_type_error_is_reported_before_anything_runs() {
 fn a_missing_file_names_the_path() {
     let err = error_of(session().read().parquet("/no/such/dir/t.parquet"));
     assert!(err.contains("/no/such/dir/t.parquet"), "{err}");
-    let err = error_of(session().sql(
-        "CREATE EXTERNAL TABLE t STORED AS PARQUET LOCATION '/no/such/dir/t.parquet'",
-    ));
+    let err = error_of(
+        session()
+            .sql("CREATE EXTERNAL TABLE t STORED AS PARQUET LOCATION '/no/such/dir/t.parquet'"),
+    );
     assert!(err.contains("/no/such/dir/t.parquet"), "{err}");
 }
 
@@ -72,7 +73,8 @@ fn a_csv_row_that_does_not_match_the_schema_is_a_clear_error() {
     }
     text.push_str("zed,not-a-number\n");
     std::fs::write(&path, text).unwrap();
-    let options = barks_sql::datafusion::prelude::CsvReadOptions::new().schema_infer_max_records(10);
+    let options =
+        barks_sql::datafusion::prelude::CsvReadOptions::new().schema_infer_max_records(10);
     let err = error_of(
         session()
             .read()
@@ -94,11 +96,21 @@ fn writing_into_a_non_empty_directory_in_error_mode_keeps_what_is_there() {
     assert!(err.contains("not empty"), "{err}");
     assert_eq!(std::fs::read_to_string(&keep).unwrap(), "precious");
     // `ignore` leaves it too; `append` adds beside it.
-    df.write().mode("ignore").csv(dir.path().to_str().unwrap()).unwrap();
+    df.write()
+        .mode("ignore")
+        .csv(dir.path().to_str().unwrap())
+        .unwrap();
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
-    df.write().mode("append").csv(dir.path().to_str().unwrap()).unwrap();
+    df.write()
+        .mode("append")
+        .csv(dir.path().to_str().unwrap())
+        .unwrap();
     assert_eq!(std::fs::read_to_string(&keep).unwrap(), "precious");
     assert!(dir.path().join("_SUCCESS").exists());
-    let err = error_of(df.write().mode("sometimes").csv(dir.path().to_str().unwrap()));
+    let err = error_of(
+        df.write()
+            .mode("sometimes")
+            .csv(dir.path().to_str().unwrap()),
+    );
     assert!(err.contains("sometimes"), "{err}");
 }

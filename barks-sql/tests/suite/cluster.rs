@@ -52,7 +52,10 @@ fn scans_aggregations_and_sorts_run_on_the_workers() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("numbers");
     let data = data.to_str().unwrap();
-    let local = Session::builder("local[2]").shuffle_partitions(4).build().unwrap();
+    let local = Session::builder("local[2]")
+        .shuffle_partitions(4)
+        .build()
+        .unwrap();
     local
         .sql("SELECT value AS n, value % 7 AS k FROM generate_series(1, 20000) AS t(value)")
         .unwrap()
@@ -60,17 +63,30 @@ fn scans_aggregations_and_sorts_run_on_the_workers() {
         .parquet(data)
         .unwrap();
 
-    let session = Session::builder("local-cluster[2]").shuffle_partitions(4).build().unwrap();
+    let session = Session::builder("local-cluster[2]")
+        .shuffle_partitions(4)
+        .build()
+        .unwrap();
     let workers: BTreeSet<u32> = session.context().local_worker_pids().into_iter().collect();
     assert_eq!(workers.len(), 2);
     let df = session.read().parquet(data).unwrap();
     df.create_or_replace_temp_view("numbers").unwrap();
 
     // The scan's tasks run on workers, never on the driver.
-    let scan = session.sql("SELECT DISTINCT barks_pid() FROM numbers").unwrap().collect().unwrap();
+    let scan = session
+        .sql("SELECT DISTINCT barks_pid() FROM numbers")
+        .unwrap()
+        .collect()
+        .unwrap();
     let scan_pids = pids(&scan);
-    assert!(!scan_pids.contains(&std::process::id()), "a scan ran on the driver");
-    assert!(scan_pids.is_subset(&workers), "{scan_pids:?} not in {workers:?}");
+    assert!(
+        !scan_pids.contains(&std::process::id()),
+        "a scan ran on the driver"
+    );
+    assert!(
+        scan_pids.is_subset(&workers),
+        "{scan_pids:?} not in {workers:?}"
+    );
 
     // So do the tasks after a shuffle (the final aggregation) and the result.
     let agg = session
@@ -79,7 +95,10 @@ fn scans_aggregations_and_sorts_run_on_the_workers() {
         .collect()
         .unwrap();
     let agg_pids = pids(&agg);
-    assert!(agg_pids.is_subset(&workers), "{agg_pids:?} not in {workers:?}");
+    assert!(
+        agg_pids.is_subset(&workers),
+        "{agg_pids:?} not in {workers:?}"
+    );
 
     let sums = session
         .sql("SELECT k, sum(n) AS s FROM numbers GROUP BY k ORDER BY k")
@@ -88,7 +107,9 @@ fn scans_aggregations_and_sorts_run_on_the_workers() {
         .unwrap();
     let rows: usize = sums.iter().map(|b| b.num_rows()).sum();
     assert_eq!(rows, 7);
-    let expected: Vec<i64> = (0..7).map(|k| (1..=20000i64).filter(|n| n % 7 == k).sum()).collect();
+    let expected: Vec<i64> = (0..7)
+        .map(|k| (1..=20000i64).filter(|n| n % 7 == k).sum())
+        .collect();
     let got: Vec<i64> = sums
         .iter()
         .flat_map(|b| {
@@ -117,6 +138,8 @@ fn a_function_the_workers_do_not_know_is_a_clear_error() {
     // In local mode the driver's own registry is the one that runs it.
     let local = Session::new("local[1]").unwrap();
     local.datafusion().register_udf(driver_only());
-    let df = local.sql("SELECT driver_only(value) FROM generate_series(1, 10) AS t(value)").unwrap();
+    let df = local
+        .sql("SELECT driver_only(value) FROM generate_series(1, 10) AS t(value)")
+        .unwrap();
     assert_eq!(df.count().unwrap(), 10);
 }

@@ -14,7 +14,10 @@ use std::collections::BTreeMap;
 
 fn tpch(master: &str) -> (Session, std::path::PathBuf) {
     let dir = reference::data_dir();
-    let session = Session::builder(master).shuffle_partitions(3).build().unwrap();
+    let session = Session::builder(master)
+        .shuffle_partitions(3)
+        .build()
+        .unwrap();
     for (table, path) in reference::table_paths(&dir) {
         session
             .read()
@@ -84,7 +87,11 @@ fn q3(session: &Session) -> DataFrame {
         .unwrap()
         .join(&lineitem, Join::Inner, &["o_orderkey"], &["l_orderkey"])
         .unwrap()
-        .group_by(vec![col("l_orderkey"), col("o_orderdate"), col("o_shippriority")])
+        .group_by(vec![
+            col("l_orderkey"),
+            col("o_orderdate"),
+            col("o_shippriority"),
+        ])
         .agg(vec![
             sum(col("l_extendedprice") * (lit(1) - col("l_discount"))).alias("revenue"),
         ])
@@ -163,9 +170,20 @@ fn strings(batches: &[RecordBatch], column: &str) -> Vec<Option<String>> {
 #[test]
 fn every_join_type_matches_a_model() {
     let people_ids = [1i64, 2, 3, 4, 5];
-    let order_rows = [(1i64, 10i64), (1, 20), (3, 5), (6, 7), (5, 1), (5, 2), (5, 3)];
+    let order_rows = [
+        (1i64, 10i64),
+        (1, 20),
+        (3, 5),
+        (6, 7),
+        (5, 1),
+        (5, 2),
+        (5, 3),
+    ];
     for master in ["local[1]", "local[3]", "local-cluster[2]"] {
-        let session = Session::builder(master).shuffle_partitions(4).build().unwrap();
+        let session = Session::builder(master)
+            .shuffle_partitions(4)
+            .build()
+            .unwrap();
         let run = |how: Join| {
             let df = people(&session)
                 .join(&orders(&session), how, &["id"], &["person"])
@@ -195,23 +213,55 @@ fn every_join_type_matches_a_model() {
         assert_eq!(got, model_sorted, "{master} inner");
         // Left: every person, unmatched ones once with a NULL amount.
         let left = run(Join::Left);
-        assert_eq!(ints(&left, "id"), vec![Some(1), Some(1), Some(2), Some(3), Some(4), Some(5), Some(5), Some(5)], "{master} left");
+        assert_eq!(
+            ints(&left, "id"),
+            vec![
+                Some(1),
+                Some(1),
+                Some(2),
+                Some(3),
+                Some(4),
+                Some(5),
+                Some(5),
+                Some(5)
+            ],
+            "{master} left"
+        );
         // Right: every order, the unknown person's with a NULL id.
         let right = run(Join::Right);
-        assert_eq!(ints(&right, "amount").len(), order_rows.len(), "{master} right");
-        assert_eq!(ints(&right, "id").iter().filter(|v| v.is_none()).count(), 1, "{master} right");
+        assert_eq!(
+            ints(&right, "amount").len(),
+            order_rows.len(),
+            "{master} right"
+        );
+        assert_eq!(
+            ints(&right, "id").iter().filter(|v| v.is_none()).count(),
+            1,
+            "{master} right"
+        );
         // Full: both.
         let full = run(Join::Full);
         assert_eq!(ints(&full, "id").len(), 9, "{master} full");
         // Semi and anti: people with and without orders.
-        assert_eq!(ints(&run(Join::LeftSemi), "id"), vec![Some(1), Some(3), Some(5)], "{master} semi");
-        assert_eq!(ints(&run(Join::LeftAnti), "id"), vec![Some(2), Some(4)], "{master} anti");
+        assert_eq!(
+            ints(&run(Join::LeftSemi), "id"),
+            vec![Some(1), Some(3), Some(5)],
+            "{master} semi"
+        );
+        assert_eq!(
+            ints(&run(Join::LeftAnti), "id"),
+            vec![Some(2), Some(4)],
+            "{master} anti"
+        );
     }
 }
 
 #[test]
 fn narrow_operators_sorting_and_set_operations() {
-    let session = Session::builder("local[3]").shuffle_partitions(3).build().unwrap();
+    let session = Session::builder("local[3]")
+        .shuffle_partitions(3)
+        .build()
+        .unwrap();
     let df = people(&session)
         .with_column("id2", col("id") * lit(2))
         .unwrap()
@@ -225,47 +275,93 @@ fn narrow_operators_sorting_and_set_operations() {
         .unwrap();
     assert_eq!(df.columns(), vec!["id", "who", "id2"]);
     let batches = df.collect().unwrap();
-    assert_eq!(ints(&batches, "id2"), vec![Some(10), Some(8), Some(6), Some(4)]);
+    assert_eq!(
+        ints(&batches, "id2"),
+        vec![Some(10), Some(8), Some(6), Some(4)]
+    );
     assert_eq!(
         strings(&batches, "who"),
-        vec![Some("eve".into()), Some("dee".into()), Some("cy".into()), Some("bob".into())]
+        vec![
+            Some("eve".into()),
+            Some("dee".into()),
+            Some("cy".into()),
+            Some("bob".into())
+        ]
     );
 
     let regions = people(&session).select_columns(&["region"]).unwrap();
-    let distinct = regions.clone().distinct().unwrap().order_by(vec![col("region").sort(true, true)]).unwrap();
+    let distinct = regions
+        .clone()
+        .distinct()
+        .unwrap()
+        .order_by(vec![col("region").sort(true, true)])
+        .unwrap();
     assert_eq!(
         strings(&distinct.collect().unwrap(), "region"),
         vec![None, Some("north".into()), Some("south".into())]
     );
-    assert_eq!(regions.clone().union(&regions).unwrap().count().unwrap(), 10);
+    assert_eq!(
+        regions.clone().union(&regions).unwrap().count().unwrap(),
+        10
+    );
     let a = session.sql("SELECT 1 AS x, 'a' AS y").unwrap();
     let b = session.sql("SELECT 'b' AS y, 2 AS x").unwrap();
-    let by_name = a.union_by_name(&b).unwrap().order_by(vec![col("x").sort(true, true)]).unwrap();
-    assert_eq!(ints(&by_name.collect().unwrap(), "x"), vec![Some(1), Some(2)]);
+    let by_name = a
+        .union_by_name(&b)
+        .unwrap()
+        .order_by(vec![col("x").sort(true, true)])
+        .unwrap();
+    assert_eq!(
+        ints(&by_name.collect().unwrap(), "x"),
+        vec![Some(1), Some(2)]
+    );
     assert_eq!(people(&session).limit(2).unwrap().count().unwrap(), 2);
     assert!(people(&session).explain().unwrap().contains("barks stages"));
 }
 
 #[test]
 fn aggregations_and_window_functions_match_a_model() {
-    let session = Session::builder("local-cluster[2]").shuffle_partitions(3).build().unwrap();
+    let session = Session::builder("local-cluster[2]")
+        .shuffle_partitions(3)
+        .build()
+        .unwrap();
     let totals = orders(&session)
         .group_by(vec![col("person")])
-        .agg(vec![sum(col("amount")).alias("total"), count(lit(1)).alias("n")])
+        .agg(vec![
+            sum(col("amount")).alias("total"),
+            count(lit(1)).alias("n"),
+        ])
         .unwrap()
         .order_by(vec![col("person").sort(true, true)])
         .unwrap()
         .collect()
         .unwrap();
     let mut model: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
-    for (p, a) in [(1i64, 10i64), (1, 20), (3, 5), (6, 7), (5, 1), (5, 2), (5, 3)] {
+    for (p, a) in [
+        (1i64, 10i64),
+        (1, 20),
+        (3, 5),
+        (6, 7),
+        (5, 1),
+        (5, 2),
+        (5, 3),
+    ] {
         let e = model.entry(p).or_default();
         e.0 += a;
         e.1 += 1;
     }
-    assert_eq!(ints(&totals, "person"), model.keys().map(|k| Some(*k)).collect::<Vec<_>>());
-    assert_eq!(ints(&totals, "total"), model.values().map(|v| Some(v.0)).collect::<Vec<_>>());
-    assert_eq!(ints(&totals, "n"), model.values().map(|v| Some(v.1)).collect::<Vec<_>>());
+    assert_eq!(
+        ints(&totals, "person"),
+        model.keys().map(|k| Some(*k)).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        ints(&totals, "total"),
+        model.values().map(|v| Some(v.0)).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        ints(&totals, "n"),
+        model.values().map(|v| Some(v.1)).collect::<Vec<_>>()
+    );
 
     // The rank of each order within its person, by amount (a window function).
     let ranked = orders(&session)

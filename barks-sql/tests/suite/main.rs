@@ -7,7 +7,7 @@ mod reference;
 
 mod bad_input;
 mod cluster;
-mod datafusion_reference;
 mod dataframe;
+mod datafusion_reference;
 mod session;
 mod tpch;

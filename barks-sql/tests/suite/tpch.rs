@@ -8,7 +8,10 @@ use barks_sql::Session;
 use std::path::Path;
 
 fn session(master: &str, dir: &Path) -> Session {
-    let session = Session::builder(master).shuffle_partitions(3).build().unwrap();
+    let session = Session::builder(master)
+        .shuffle_partitions(3)
+        .build()
+        .unwrap();
     for (table, path) in reference::table_paths(dir) {
         session
             .read()
@@ -26,7 +29,9 @@ fn all_queries_match(master: &str) {
     let session = session(master, &dir);
     let mut failures = Vec::new();
     for n in 1..=22 {
-        let result = session.sql(&reference::query(n)).and_then(|df| df.collect());
+        let result = session
+            .sql(&reference::query(n))
+            .and_then(|df| df.collect());
         match result {
             Ok(batches) => {
                 if let Err(e) = reference::check_answer(n, &batches, &dir) {
