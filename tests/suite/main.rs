@@ -27,4 +27,5 @@ mod mssql;
 mod operators;
 mod postgres;
 mod s3_pipeline;
+mod sql_collect;
 mod text_io;
