@@ -10,6 +10,8 @@
 //! - [`cli`]: the small flag parser the binaries share.
 //! - [`top_words`]: the jobs of the `word_count` example.
 //! - [`etl`]: the jobs of the `basic_etl` and `mongodb_to_s3` examples.
+//! - `tpch` (feature `sql`): TPC-H on barks' SQL and on plain DataFusion,
+//!   for `barks-bench tpch`.
 
 pub mod bench;
 pub mod canonical;
@@ -19,3 +21,5 @@ pub mod datagen;
 pub mod etl;
 pub mod jobs;
 pub mod top_words;
+#[cfg(feature = "sql")]
+pub mod tpch;

@@ -5,6 +5,13 @@
 //! written with an owned `String` per word), writes `<out>/<JOB>.tsv`, and
 //! prints `RESULT {"job_s": <seconds>}` as its last line. `--baseline` runs
 //! the hand-written rayon + foldhash version instead of the barks one.
+//!
+//! `barks-bench tpch --data DIR [--queries 1,6,14] [--rounds R]
+//! [--baseline | --compare] [--master M]` (feature `sql`) runs TPC-H
+//! queries on barks' SQL, on plain DataFusion (`--baseline`) or on both,
+//! interleaved (`--compare`), and prints
+//! `RESULT {"total_s": <seconds>, "queries": {"q1": <seconds>, ...}}` as its
+//! last line (see `examples::tpch`).
 
 use examples::bench::{self, JOBS, Mode};
 use examples::cli::{Args, Help};
@@ -24,24 +31,58 @@ unsafe extern "C" {
     fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
 }
 
-const USAGE: &str = "usage: barks-bench JOB --data DIR --out DIR [--master M] [--baseline]";
+const USAGE: &str = "usage: barks-bench JOB --data DIR --out DIR [--master M] [--baseline]\n       \
+    barks-bench tpch --data DIR [--queries LIST] [--rounds R] [--baseline | --compare] \
+    [--master M]";
 
 const HELP: Help = Help {
-    usage: "barks-bench JOB --data DIR --out DIR [--master URL] [--baseline]",
+    usage: "barks-bench JOB --data DIR --out DIR [--master URL] [--baseline]
+        barks-bench tpch --data DIR [--queries LIST] [--rounds R]
+          [--baseline | --compare] [--queries-dir DIR] [--master URL]",
     about: "Runs one benchmark job on the inputs barks-gen wrote, writes <out>/<JOB>.tsv and \
         prints RESULT {\"job_s\": <seconds>} as its last line.\n\nJOB is one of empty, \
         wordcount, wordcount-chain (wordcount with an owned String per word), groupby, join, \
-        sort, pagerank, kmeans.",
+        sort, pagerank, kmeans.\n\n`barks-bench tpch` (built with `--features sql`) runs \
+        TPC-H queries over the tables scripts/tpch/setup.sh --dir DIR generated \
+        (DIR/<table>.parquet), each from its SQL text to its last row on the driver, on \
+        barks, on plain DataFusion (--baseline) or on both (--compare); prints each query's \
+        seconds (the median of its rounds), the total and the peak RSS, then RESULT \
+        {\"total_s\": <seconds>, \"queries\": {\"q1\": <seconds>, ...}} as its last line.",
     flags: &[
         (
             "--data DIR",
-            "the benchmark inputs, as barks-gen wrote them (required)",
+            "the benchmark inputs, as barks-gen wrote them; for tpch, the directory of the \
+             <table>.parquet files (required)",
         ),
-        ("--out DIR", "where to write <JOB>.tsv (required)"),
+        (
+            "--out DIR",
+            "where to write <JOB>.tsv (required, not for tpch)",
+        ),
         (
             "--baseline",
             "run the hand-written rayon + foldhash version instead of the barks one, on as \
-             many threads as the master names",
+             many threads as the master names; for tpch, plain DataFusion (no barks) with as \
+             many target partitions and tokio worker threads",
+        ),
+        (
+            "--compare",
+            "tpch: run every query on barks and on the DataFusion baseline, alternately in \
+             one process, and print the medians of both and their ratio barks/datafusion",
+        ),
+        (
+            "--queries LIST",
+            "tpch: the queries to run, as numbers and ranges (1,6,14 or 1-5,22) (default: \
+             all 22)",
+        ),
+        (
+            "--rounds R",
+            "tpch: how many times each query runs on each engine; the median counts \
+             (default 1, 3 with --compare)",
+        ),
+        (
+            "--queries-dir DIR",
+            "tpch: where the qN.sql files are (default: barks-sql/tests/tpch/queries of \
+             this repository)",
         ),
     ],
     env: &[
@@ -54,6 +95,9 @@ const HELP: Help = Help {
     runs_jobs: true,
 };
 
+/// A benchmark's outcome: the JSON object of its `RESULT` line.
+type Outcome = Result<String, Box<dyn std::error::Error + Send + Sync>>;
+
 fn main() -> ExitCode {
     // Freed memory is kept for reuse instead of being returned to the OS
     // and faulted in (and zeroed by the kernel) again: iterative jobs free
@@ -62,8 +106,8 @@ fn main() -> ExitCode {
     // SAFETY: sets an integer option; mimalloc is linked as the allocator.
     unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
     match run() {
-        Ok(secs) => {
-            println!("RESULT {{\"job_s\": {secs:.6}}}");
+        Ok(result) => {
+            println!("RESULT {result}");
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -73,11 +117,14 @@ fn main() -> ExitCode {
     }
 }
 
-fn run() -> Result<f64, Box<dyn std::error::Error + Send + Sync>> {
-    let args = Args::from_env(&["baseline"], &HELP)?;
+fn run() -> Outcome {
+    let args = Args::from_env(&["baseline", "compare"], &HELP)?;
     let [job] = args.positional.as_slice() else {
-        return Err(format!("{USAGE}\njobs: {}", JOBS.join(", ")).into());
+        return Err(format!("{USAGE}\njobs: {}, tpch", JOBS.join(", ")).into());
     };
+    if job == "tpch" {
+        return tpch(&args);
+    }
     let data = PathBuf::from(args.get("data").ok_or(USAGE)?);
     let out = PathBuf::from(args.get("out").ok_or(USAGE)?);
     let mode = if args.has("baseline") {
@@ -85,5 +132,50 @@ fn run() -> Result<f64, Box<dyn std::error::Error + Send + Sync>> {
     } else {
         Mode::Barks
     };
-    bench::run_to_file(job, &data, &out, &args.master(), mode)
+    let secs = bench::run_to_file(job, &data, &out, &args.master(), mode)?;
+    Ok(format!("{{\"job_s\": {secs:.6}}}"))
+}
+
+/// `barks-bench tpch`: runs the queries, prints the table and the peak RSS.
+#[cfg(feature = "sql")]
+fn tpch(args: &Args) -> Outcome {
+    use examples::tpch::{self, Options, Side};
+    let compare = args.has("compare");
+    let sides = match (compare, args.has("baseline")) {
+        (true, _) => vec![Side::Barks, Side::DataFusion],
+        (false, true) => vec![Side::DataFusion],
+        (false, false) => vec![Side::Barks],
+    };
+    let queries_dir = args
+        .get("queries-dir")
+        .map_or_else(tpch::default_queries_dir, PathBuf::from);
+    let numbers = tpch::parse_query_list(args.get("queries"))?;
+    let options = Options {
+        data: PathBuf::from(args.get("data").ok_or(USAGE)?),
+        queries: tpch::load_queries(&queries_dir, &numbers)?,
+        master: args.master(),
+        sides,
+        rounds: args.get_or("rounds", if compare { 3 } else { 1 })?,
+    };
+    let report = tpch::run(&options, &mut std::io::stdout())?;
+    let peak = tpch::peak_rss_kib();
+    match peak {
+        Some(kib) => println!(
+            "peak RSS: {:.1} MiB (this process{})",
+            kib as f64 / 1024.0,
+            if compare { ", both engines" } else { "" }
+        ),
+        None => println!("peak RSS: unknown (no /proc/self/status)"),
+    }
+    Ok(report.result_json(peak))
+}
+
+/// Without the `sql` feature there is no TPC-H mode.
+#[cfg(not(feature = "sql"))]
+fn tpch(_: &Args) -> Outcome {
+    Err(
+        "barks-bench tpch needs SQL: build it with `cargo build -p examples --features sql \
+         --bin barks-bench`"
+            .into(),
+    )
 }

@@ -159,6 +159,12 @@ fn the_etl_binaries_answer_help() {
     }
 }
 
+#[cfg(feature = "sql")]
+#[test]
+fn the_sql_binaries_answer_help() {
+    check_example("sql_queries", env!("CARGO_BIN_EXE_sql_queries"));
+}
+
 /// Every binary of `src/bin` is covered above (a new one must be added).
 #[test]
 fn every_binary_is_checked() {
@@ -182,6 +188,7 @@ fn every_binary_is_checked() {
             "mongodb_to_s3",
             "pagerank",
             "parquet_bench",
+            "sql_queries",
             "word_count",
             "worker",
         ]

@@ -7,3 +7,5 @@ mod binaries;
 #[cfg(feature = "etl")]
 mod etl;
 mod help;
+#[cfg(feature = "sql")]
+mod sql;
