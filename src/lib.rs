@@ -80,6 +80,10 @@ pub mod __private {
     pub use barks_runtime::plan::Plan;
     pub use linkme;
 
+    /// A stage read as a table by `sql(...)` in a pipeline.
+    #[cfg(feature = "sql")]
+    pub use barks_sql::pipeline::Table as SqlTable;
+
     /// Extension traits whose methods a pipeline may call.
     pub mod ext {
         pub use barks_io::SaveAsTextFile;
@@ -107,5 +111,8 @@ pub mod __private {
         pub use barks_io::text_file;
         pub use barks_io::{csv_file, csv_file_permissive, json_file, json_file_permissive};
         pub use barks_runtime::{from_source, parallelize, persisted, range};
+        /// `sql::<T>("SELECT ...", table = stage, ...)`.
+        #[cfg(feature = "sql")]
+        pub use barks_sql::pipeline::sql_source as sql;
     }
 }

@@ -343,7 +343,8 @@ fn same_value(got: &str, expected: &serde_json::Value) -> bool {
             g.is_ok_and(|g| (g - e).abs() <= 1e-6 * e.abs().max(g.abs()).max(1.0))
         }
         serde_json::Value::String(s) => got == s,
-        other => got == other.to_string(),
+        serde_json::Value::Bool(b) => got == if *b { "true" } else { "false" },
+        serde_json::Value::Array(_) | serde_json::Value::Object(_) => false,
     }
 }
 

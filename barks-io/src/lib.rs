@@ -11,6 +11,8 @@
 mod async_rt;
 pub mod backend;
 mod bad_records;
+#[cfg(feature = "parquet")]
+pub mod batch_files;
 mod commit;
 pub mod compress;
 mod csv;

@@ -23,7 +23,14 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Expr, Ident};
 
-fn source_call(name: &syn::Ident, args: &[Expr]) -> TokenStream {
+fn source_call(
+    name: &syn::Ident,
+    generics: Option<&syn::AngleBracketedGenericArguments>,
+    args: &[Expr],
+) -> TokenStream {
+    if name == "sql" {
+        return crate::sql::expand(name, generics, args);
+    }
     let some = |e: &Expr| quote_spanned!(name.span()=> ::std::option::Option::Some(#e));
     let none = quote_spanned!(name.span()=> ::std::option::Option::None);
     let args: Vec<TokenStream> = match (name.to_string().as_str(), args) {
@@ -37,7 +44,7 @@ fn source_call(name: &syn::Ident, args: &[Expr]) -> TokenStream {
         }
         (_, args) => args.iter().map(|a| quote!(#a)).collect(),
     };
-    quote_spanned!(name.span()=> ::barks::__private::sources::#name(#(#args),*))
+    quote_spanned!(name.span()=> ::barks::__private::sources::#name #generics (#(#args),*))
 }
 
 /// The record-wise operators a run of which fuses into one node (see
@@ -151,7 +158,11 @@ fn fused(input: TokenStream, run: &[Step], consumer: Option<&Call>) -> TokenStre
 
 fn chain(chain: &Chain) -> TokenStream {
     let mut out = match &chain.head {
-        Head::Source { name, args } => source_call(name, args),
+        Head::Source {
+            name,
+            generics,
+            args,
+        } => source_call(name, generics.as_ref(), args),
         Head::Stage(name) if chain.calls.is_empty() => quote!(::std::clone::Clone::clone(&#name)),
         Head::Stage(name) => quote!(#name),
     };

@@ -7,6 +7,7 @@ mod from_arrow;
 mod job;
 mod ops;
 mod parse;
+mod sql;
 mod suggest;
 mod validate;
 

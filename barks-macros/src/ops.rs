@@ -49,6 +49,8 @@ pub const SOURCES: &[(&str, &[&str])] = &[
     ("parquet_batches", &["parquet_batches(path, options)"]),
     ("persisted", &["persisted(handle)"]),
     ("from_source", &["from_source(source)"]),
+    // Any number of arguments: `validate` checks its own (see `sql.rs`).
+    ("sql", &["sql(query, table = stage, ...)"]),
 ];
 
 const TRANSFORMS: &[&str] = &[

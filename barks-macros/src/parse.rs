@@ -8,13 +8,16 @@
 //! output   := chain ";"?                         ends with an action
 //! chain    := head ("." IDENT "(" args ")")*
 //! head     := IDENT                              a stage
-//!           | IDENT "(" args ")"                 a source
+//!           | IDENT turbofish? "(" args ")"      a source, e.g. `csv_file::<Sale>(...)`
 //! ```
+//!
+//! The source `sql::<T>("SELECT ...", name = stage, ...)` takes the query as
+//! a string literal, then its tables; `validate` and `sql.rs` check that.
 
 use proc_macro2::Span;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::{Expr, Ident, Pat, Token, braced, parenthesized};
+use syn::{AngleBracketedGenericArguments, Expr, Ident, Pat, Token, braced, parenthesized};
 
 pub struct Pipeline {
     pub stmts: Vec<Stmt>,
@@ -49,7 +52,12 @@ pub struct Chain {
 #[derive(Clone)]
 pub enum Head {
     Stage(Ident),
-    Source { name: Ident, args: Vec<Expr> },
+    Source {
+        name: Ident,
+        /// `::<T>`, if given.
+        generics: Option<AngleBracketedGenericArguments>,
+        args: Vec<Expr>,
+    },
 }
 
 #[derive(Clone)]
@@ -86,9 +94,24 @@ impl Parse for Chain {
         let name: Ident = input.parse().map_err(|e| {
             syn::Error::new(e.span(), "expected a stage name or a source such as `text_file(path)` or `parallelize(data)`")
         })?;
+        let generics = if input.peek(Token![::]) {
+            let generics = AngleBracketedGenericArguments::parse_turbofish(input)?;
+            if !input.peek(syn::token::Paren) {
+                return Err(syn::Error::new(
+                    name.span(),
+                    format!(
+                        "a source with type arguments must be called: write `{name}::<...>(...)`"
+                    ),
+                ));
+            }
+            Some(generics)
+        } else {
+            None
+        };
         let head = if input.peek(syn::token::Paren) {
             Head::Source {
                 name,
+                generics,
                 args: parse_args(input)?,
             }
         } else {

@@ -4,9 +4,11 @@
 
 use crate::ops::{self, Kind};
 use crate::parse::{Chain, Head, Pipeline, Stmt};
+use crate::sql;
 use crate::suggest::nearest;
 use proc_macro2::Span;
 use std::collections::HashSet;
+use syn::ext::IdentExt;
 use syn::{Expr, Ident};
 
 struct StageInfo {
@@ -87,7 +89,8 @@ impl Checker {
     fn check_chain(&mut self, chain: &Chain, is_output: bool) {
         match &chain.head {
             Head::Stage(name) => self.use_stage(name),
-            Head::Source { name, args } => {
+            Head::Source { name, args, .. } if name == "sql" => self.check_sql(name, args),
+            Head::Source { name, args, .. } => {
                 let key = name.to_string();
                 match ops::source_calls(&key) {
                     Some(calls) if calls.iter().any(|c| ops::arity(c) == args.len()) => {}
@@ -178,6 +181,40 @@ impl Checker {
                 "the pipeline's output must end with an action, such as `.collect()`, `.count()` or `.save_as_text_file(dir)`",
             );
         }
+    }
+
+    /// `sql("query", table = stage, ...)`: the arguments' shape, the stages
+    /// (marked used), the table names, and (with the `sql` feature) the
+    /// query against them.
+    fn check_sql(&mut self, name: &Ident, args: &[Expr]) {
+        if let Some(message) = sql::disabled() {
+            self.error(name.span(), message);
+            return;
+        }
+        let (call, errors) = sql::read_args(name, args);
+        self.errors.extend(errors);
+        for stage in &call.also_read {
+            // Reported already; only keep "never used" quiet.
+            if let Some(stage) = self.lookup(&stage.to_string()) {
+                stage.used = true;
+            }
+        }
+        let mut seen: Vec<String> = Vec::new();
+        for (table, stage) in &call.tables {
+            self.use_stage(stage);
+            let key = table.unraw().to_string();
+            if seen.contains(&key) {
+                self.error(
+                    table.span(),
+                    format!(
+                        "table `{key}` is given twice: each table of `sql` needs a name of its own"
+                    ),
+                );
+            }
+            seen.push(key);
+        }
+        #[cfg(feature = "sql")]
+        sql::check_query(&call, &mut self.errors);
     }
 
     fn check_block(&mut self, stmts: &[Stmt]) {

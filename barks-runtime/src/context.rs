@@ -299,8 +299,10 @@ impl Context {
 
     /// Builds a pipeline from a closure and runs it, without registering a job:
     /// handy in tests and in local mode (a cluster cannot rebuild a closure).
+    /// Fails before running anything if a source recorded an error with
+    /// [`scope::fail`](crate::plan::scope::fail) while the pipeline was built.
     pub fn run<R: 'static>(&self, pipeline: impl FnOnce() -> Output<R>) -> Result<R> {
-        let output = scope::in_scope(self.default_parallelism(), pipeline);
+        let output = scope::try_in_scope(self.default_parallelism(), || Ok(pipeline()))?;
         let plan = Plan::new(
             output.action,
             "<closure>".into(),
@@ -367,10 +369,9 @@ fn listen(addr: SocketAddr, timeouts: Timeouts, secret: Option<Secret>) -> Resul
     };
     let config = Arc::new(NetConfig::new(secret, build_fingerprint()));
     let cluster = Cluster::listen(addr, config, timeouts)?;
+    let addr = cluster.address();
     eprintln!(
-        "barks: driver listening at {}; start workers with `cargo run --bin worker -- --join {}`",
-        cluster.address(),
-        cluster.address()
+        "barks: driver listening at {addr}; start workers with `barks worker --join {addr}` (or a `worker` binary of your own: `cargo run --bin worker -- --join {addr}`)"
     );
     Ok(cluster)
 }

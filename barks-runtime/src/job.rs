@@ -111,13 +111,15 @@ pub fn check_output<R, O: JobOutput<R>>(output: O) -> O {
 }
 
 /// Builds a plan: runs `pipeline` (the job's body) in a fresh build scope.
+/// Fails with the first error a source recorded with
+/// [`scope::fail`](crate::plan::scope::fail) while it ran.
 pub fn build_plan<R, O: JobOutput<R>>(
     def: &JobDef,
     args: &[u8],
     default_parallelism: usize,
     pipeline: impl FnOnce(&[u8]) -> Result<O>,
 ) -> Result<Plan> {
-    scope::in_scope(default_parallelism, || {
+    scope::try_in_scope(default_parallelism, || {
         let output: Output<R> = pipeline(args)?.into_output();
         Ok(Plan::new(
             output.action,

@@ -34,6 +34,7 @@ const IO: &[&[&str]] = &[
     &["commit", "line_input"],
     &["file_sink", "line_source"],
     &["text_sink", "text_source", "csv", "json", "parquet"],
+    &["batch_files"],
     &["lib"],
 ];
 

@@ -45,6 +45,13 @@ pub struct DataFrame {
     on_driver: bool,
 }
 
+impl std::fmt::Debug for DataFrame {
+    /// The logical plan, indented.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DataFrame\n{}", self.df.logical_plan().display_indent())
+    }
+}
+
 /// Spark's `GroupedData`: the result of [`DataFrame::group_by`], waiting
 /// for its aggregates.
 pub struct GroupedData {
@@ -338,7 +345,11 @@ impl DataFrame {
     /// The first `n` rows as a table, the way Spark's `show` prints it
     /// (strings over 20 characters cut to 17 and `...`).
     pub fn show_string(&self, n: usize) -> Result<String> {
-        let batches = self.clone().limit(n + 1)?.collect()?;
+        // A driver-side statement (EXPLAIN, SHOW) must stay the plan's root.
+        let batches = match self.on_driver {
+            true => self.collect()?,
+            false => self.clone().limit(n + 1)?.collect()?,
+        };
         Ok(show_string(&self.schema(), &batches, n, true))
     }
 

@@ -25,9 +25,11 @@ mod dataframe;
 mod distributed;
 mod errors;
 mod functions;
+pub mod pipeline;
 mod read;
 mod session;
 mod show;
+mod storage;
 mod subqueries;
 mod write;
 

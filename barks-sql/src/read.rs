@@ -31,31 +31,31 @@ impl<'a> DataFrameReader<'a> {
 
     /// Parquet files.
     pub fn parquet(&self, path: &str) -> Result<DataFrame> {
-        exists(path)?;
+        let (paths, files) = paths(path)?;
         let options = ParquetReadOptions {
-            file_extension: extension(path, ".parquet"),
+            file_extension: extension(files, ".parquet"),
             ..Default::default()
         };
-        self.frame(path, self.session.datafusion().read_parquet(path, options))
+        self.frame(path, self.session.datafusion().read_parquet(paths, options))
     }
 
     /// CSV files, with DataFusion's options (`CsvReadOptions::new()` reads a
     /// header line and infers the column types).
     pub fn csv(&self, path: &str, options: CsvReadOptions<'_>) -> Result<DataFrame> {
-        exists(path)?;
-        let extension = extension(path, options.file_extension);
+        let (paths, files) = paths(path)?;
+        let extension = extension(files, options.file_extension);
         let options = options.file_extension(extension);
-        self.frame(path, self.session.datafusion().read_csv(path, options))
+        self.frame(path, self.session.datafusion().read_csv(paths, options))
     }
 
     /// JSON-lines files (one object per line, Spark's default JSON format).
     pub fn json(&self, path: &str) -> Result<DataFrame> {
-        exists(path)?;
+        let (paths, files) = paths(path)?;
         let options = JsonReadOptions {
-            file_extension: extension(path, ".json"),
+            file_extension: extension(files, ".json"),
             ..Default::default()
         };
-        self.frame(path, self.session.datafusion().read_json(path, options))
+        self.frame(path, self.session.datafusion().read_json(paths, options))
     }
 
     /// Runs `read`; an error that does not name `path` is made to.
@@ -78,22 +78,23 @@ impl<'a> DataFrameReader<'a> {
     }
 }
 
-/// A local path that names no file is an error that names it (globs and
-/// URLs are checked by the listing).
-fn exists(path: &str) -> Result<()> {
+/// The paths DataFusion reads for `path`, and whether they name files. A
+/// local path that names no file is an error that names it (local globs
+/// are checked by the listing); an `s3://` path is checked, and its glob
+/// expanded, by barks-io's storage ([`crate::storage::resolve`]).
+fn paths(path: &str) -> Result<(Vec<String>, bool)> {
+    if path.contains("://") {
+        return crate::storage::resolve(path);
+    }
     let is_glob = path.contains(['*', '?', '[']);
-    if !is_glob && !path.contains("://") && !Path::new(path).exists() {
+    if !is_glob && !Path::new(path).exists() {
         return Err(Error::io(path, "no such file or directory"));
     }
-    Ok(())
+    Ok((vec![path.to_string()], Path::new(path).is_file()))
 }
 
-/// The extension the listing filters on: a single file is read whatever its
-/// extension; a directory's files must have `default`.
-fn extension<'p>(path: &'p str, default: &'p str) -> &'p str {
-    if Path::new(path).is_file() {
-        ""
-    } else {
-        default
-    }
+/// The extension the listing filters on: files named one by one are read
+/// whatever their extension; a directory's files must have `default`.
+fn extension(files: bool, default: &str) -> &str {
+    if files { "" } else { default }
 }

@@ -2,14 +2,14 @@
 //! tables and views are registered, and queries are run on barks.
 
 use crate::dataframe::DataFrame;
-use crate::errors::from_datafusion;
 use crate::distributed::optimizer_rules;
+use crate::errors::from_datafusion;
 use crate::functions;
 use crate::read::DataFrameReader;
 use barks_runtime::{Context, ContextBuilder, Error, Result};
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
-use datafusion::logical_expr::{DdlStatement, LogicalPlan};
 use datafusion::execution::SessionStateBuilder;
+use datafusion::logical_expr::{DdlStatement, LogicalPlan, SetVariable, Statement};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -86,13 +86,7 @@ impl Session {
     /// A session on an existing context, with `shuffle_partitions` partitions
     /// per shuffle.
     pub fn with_context(context: Context, shuffle_partitions: usize) -> Session {
-        let state = SessionStateBuilder::new()
-            .with_config(barks_config(shuffle_partitions))
-            .with_default_features()
-            .with_physical_optimizer_rules(optimizer_rules())
-            .build();
-        let datafusion = SessionContext::new_with_state(state);
-        functions::register_all(&datafusion);
+        let datafusion = datafusion_context(barks_config(shuffle_partitions));
         Session {
             inner: Arc::new(Inner {
                 context,
@@ -125,8 +119,8 @@ impl Session {
 
     /// Runs one SQL statement (Spark's `spark.sql`). A query returns a lazy
     /// [`DataFrame`]; DDL (`CREATE EXTERNAL TABLE`, `CREATE VIEW`, `DROP`),
-    /// `SET` and `CREATE TABLE … AS SELECT` take effect at once and return an
-    /// empty one. Errors name what is wrong: a syntax error its line and
+    /// `SET` (also Spark's `SET spark.sql.shuffle.partitions = N`) and
+    /// `CREATE TABLE … AS SELECT` take effect at once and return an empty one. Errors name what is wrong: a syntax error its line and
     /// column, an unknown table or column the nearest existing name.
     ///
     /// ```
@@ -139,6 +133,7 @@ impl Session {
     pub fn sql(&self, sql: &str) -> Result<DataFrame> {
         let state = self.inner.datafusion.state();
         let plan = block_on(state.create_logical_plan(sql))?.map_err(from_datafusion)?;
+        let plan = spark_settings(plan);
         match plan {
             LogicalPlan::Ddl(DdlStatement::CreateMemoryTable(create)) => {
                 // CREATE TABLE … AS SELECT: the SELECT runs on barks.
@@ -209,13 +204,33 @@ impl Session {
     }
 
     fn empty(&self) -> Result<DataFrame> {
-        let df = self.inner.datafusion.read_empty().map_err(from_datafusion)?;
+        let df = self
+            .inner
+            .datafusion
+            .read_empty()
+            .map_err(from_datafusion)?;
         Ok(DataFrame::on_driver(self.clone(), df))
     }
 }
 
+/// A DataFusion context that plans as barks needs: `config` (see
+/// [`barks_config`]), DataFusion's default features, barks' join rules
+/// ([`optimizer_rules`]) and every linked UDF. The `Session` API and SQL
+/// inside `pipeline!` both plan with one.
+pub(crate) fn datafusion_context(config: SessionConfig) -> SessionContext {
+    let state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_default_features()
+        .with_runtime_env(crate::storage::runtime_env())
+        .with_physical_optimizer_rules(optimizer_rules())
+        .build();
+    let datafusion = SessionContext::new_with_state(state);
+    functions::register_all(&datafusion);
+    datafusion
+}
+
 /// The DataFusion settings barks plans with.
-fn barks_config(partitions: usize) -> SessionConfig {
+pub(crate) fn barks_config(partitions: usize) -> SessionConfig {
     let mut config = SessionConfig::new()
         .with_target_partitions(partitions)
         .with_information_schema(true);
@@ -234,6 +249,23 @@ fn barks_config(partitions: usize) -> SessionConfig {
     // plan instance; a barks task must read exactly its own partition.
     options.execution.enable_file_stream_work_stealing = false;
     config
+}
+
+/// `SET spark.sql.shuffle.partitions = N` as the DataFusion setting it is.
+fn spark_settings(plan: LogicalPlan) -> LogicalPlan {
+    match plan {
+        LogicalPlan::Statement(Statement::SetVariable(set))
+            if set
+                .variable
+                .eq_ignore_ascii_case("spark.sql.shuffle.partitions") =>
+        {
+            LogicalPlan::Statement(Statement::SetVariable(SetVariable {
+                variable: "datafusion.execution.target_partitions".into(),
+                value: set.value,
+            }))
+        }
+        plan => plan,
+    }
 }
 
 /// Whether `plan` reads the session's catalog (`information_schema`).

@@ -4,9 +4,8 @@
 //! the whole query succeeded.
 
 use crate::dataframe::DataFrame;
-use barks_io::parquet::{
-    Batch, ParquetWriteOptions, csv_batch_sink, json_batch_sink, parquet_batch_sink,
-};
+use barks_io::batch_files::{csv_batch_sink, json_batch_sink, parquet_batch_sink};
+use barks_io::parquet::{Batch, ParquetWriteOptions};
 use barks_io::{CsvWriteOptions, FileCommitter, JsonWriteOptions, SaveMode};
 use barks_runtime::{Dataset, Error, Output, Result};
 use serde::{Deserialize, Serialize};

@@ -28,4 +28,5 @@ mod operators;
 mod postgres;
 mod s3_pipeline;
 mod sql_collect;
+mod sql_pipeline;
 mod text_io;

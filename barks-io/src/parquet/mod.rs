@@ -17,7 +17,6 @@
 //! ```
 
 mod batch;
-mod batch_files;
 mod chunk_reader;
 mod decode;
 mod encode;
@@ -30,11 +29,11 @@ mod source;
 
 pub use arrow_array::RecordBatch;
 pub use batch::Batch;
-pub use batch_files::{csv_batch_sink, json_batch_sink, parquet_batch_sink};
 pub use from_arrow::{
     ArrowField, BinaryColumn, FromArrow, NullableColumn, StrColumn, field_column,
 };
 pub use options::{ParquetCompression, ParquetOptions, ParquetWriteOptions};
 pub use predicate::{Column, Op, Predicate, Scalar, col};
+pub(crate) use sink::BatchEncoder;
 pub use sink::{SaveAsParquet, SaveBatchesAsParquet};
 pub use source::{parquet_batches, parquet_file, parquet_rows};

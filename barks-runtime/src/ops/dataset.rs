@@ -2,9 +2,9 @@
 //! element-wise (narrow) operators.
 
 use crate::data::{Data, Key, SortKey};
+use crate::error::Result;
 use crate::ops::distinct::DistinctOf;
 use crate::ops::narrow::{Cartesian, Coalesce, MapPartitions, Union};
-use crate::error::Result;
 use crate::plan::node::{ErrorSink, Node};
 use crate::records::BoxIter;
 use crate::shuffle;

@@ -8,6 +8,6 @@
 
 mod cut;
 pub mod node;
-pub(crate) mod scope;
+pub mod scope;
 
 pub use cut::Plan;

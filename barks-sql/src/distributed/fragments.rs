@@ -8,10 +8,15 @@
 //! partition of the fragment. Inside a fragment an exchange is replaced by a
 //! [`ShuffleReaderExec`] leaf that yields what the shuffle delivered.
 //!
+//! A [`DatasetScanExec`] leaf (a pipeline's dataset as a SQL table) is an
+//! exchange too, fed by that dataset instead of a fragment
+//! ([`Feed::Input`]): reader partition `j` is the dataset's partition `j`.
+//!
 //! Cutting is deterministic: the driver and every worker cut the same plan
 //! into the same fragments, so their barks lineages agree.
 
 use super::reader::ShuffleReaderExec;
+use super::scan::DatasetScanExec;
 use datafusion::common::{DataFusionError, Result};
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::repartition::RepartitionExec;
@@ -32,13 +37,26 @@ pub(crate) enum ExchangeKind {
     Gather,
 }
 
-/// One exchange: a barks shuffle between a child fragment and the fragment
-/// that reads it.
+/// What an exchange moves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Feed {
+    /// The output of this fragment.
+    Fragment(usize),
+    /// Input dataset `input` of the plan's lineage (a `pipeline!` stage
+    /// read by SQL), keeping only the `projection` columns if given.
+    Input {
+        input: usize,
+        projection: Option<Vec<usize>>,
+    },
+}
+
+/// One exchange: a barks shuffle between what feeds it (a child fragment or
+/// an input dataset) and the fragment that reads it.
 #[derive(Debug)]
 pub(crate) struct Exchange {
     pub kind: ExchangeKind,
-    /// The fragment whose output the exchange moves.
-    pub child: usize,
+    /// What the exchange moves.
+    pub child: Feed,
     /// How many partitions the reader in the consuming fragment has.
     pub reader_partitions: usize,
 }
@@ -89,12 +107,11 @@ impl Stages {
     fn exchange(
         &mut self,
         kind: ExchangeKind,
-        child: Arc<dyn ExecutionPlan>,
+        child: Feed,
         reader_partitions: usize,
         properties_of: &Arc<dyn ExecutionPlan>,
         inputs: &mut Vec<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let child = self.fragment(child)?;
         self.exchanges.push(Exchange {
             kind,
             child,
@@ -114,6 +131,14 @@ impl Stages {
         node: Arc<dyn ExecutionPlan>,
         inputs: &mut Vec<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
+        if let Some(scan) = node.downcast_ref::<DatasetScanExec>() {
+            let feed = Feed::Input {
+                input: scan.input(),
+                projection: scan.projection().cloned(),
+            };
+            let n = node.output_partitioning().partition_count();
+            return self.exchange(ExchangeKind::Gather, feed, n, &node, inputs);
+        }
         if let Some(repartition) = node.downcast_ref::<RepartitionExec>() {
             if repartition.preserve_order() {
                 return Err(DataFusionError::NotImplemented(
@@ -124,16 +149,16 @@ impl Stages {
             }
             let partitioning = repartition.partitioning().clone();
             let n = partitioning.partition_count();
-            let child = repartition.input().clone();
+            let child = Feed::Fragment(self.fragment(repartition.input().clone())?);
             return self.exchange(ExchangeKind::Split(partitioning), child, n, &node, inputs);
         }
-        let gathers = node.is::<CoalescePartitionsExec>()
-            || node.is::<SortPreservingMergeExec>();
+        let gathers = node.is::<CoalescePartitionsExec>() || node.is::<SortPreservingMergeExec>();
         let children: Vec<Arc<dyn ExecutionPlan>> = node.children().into_iter().cloned().collect();
         if gathers && children[0].output_partitioning().partition_count() > 1 {
             let child = children[0].clone();
             let n = child.output_partitioning().partition_count();
-            let reader = self.exchange(ExchangeKind::Gather, child.clone(), n, &child, inputs)?;
+            let feed = Feed::Fragment(self.fragment(child.clone())?);
+            let reader = self.exchange(ExchangeKind::Gather, feed, n, &child, inputs)?;
             #[allow(deprecated)] // DataFusion 55 still requires it of every plan node
             return node.with_new_children(vec![reader]);
         }
@@ -152,6 +177,14 @@ impl Stages {
         }
         #[allow(deprecated)]
         node.with_new_children(rewritten)
+    }
+
+    /// The input datasets the plan reads (the `input` of each [`Feed::Input`]).
+    pub fn inputs_read(&self) -> impl Iterator<Item = usize> + '_ {
+        self.exchanges.iter().filter_map(|e| match e.child {
+            Feed::Input { input, .. } => Some(input),
+            Feed::Fragment(_) => None,
+        })
     }
 
     /// For each task of fragment `f`, the (exchange, reader partition) pairs
@@ -192,8 +225,7 @@ impl Stages {
             }
             return;
         }
-        let gathers = node.is::<CoalescePartitionsExec>()
-            || node.is::<SortPreservingMergeExec>();
+        let gathers = node.is::<CoalescePartitionsExec>() || node.is::<SortPreservingMergeExec>();
         for child in children {
             let n = child.output_partitioning().partition_count();
             if gathers || (n != partitions && n != 1) {

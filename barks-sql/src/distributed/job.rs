@@ -60,7 +60,7 @@ pub(crate) fn run_query(
 ) -> Result<Vec<Batch>> {
     if let Master::Local { .. } = context.master() {
         let stages = Stages::cut(plan).map_err(from_datafusion)?;
-        return context.run(|| lineage(&stages, &task).collect());
+        return context.run(|| lineage(&stages, &task, &[]).collect());
     }
     let args = encode(&COLLECT, plan, &task, None)?;
     context.run_job(args.into_job::<Vec<Batch>>(&COLLECT))
@@ -75,7 +75,7 @@ pub(crate) fn run_write(
 ) -> Result<()> {
     if let Master::Local { .. } = context.master() {
         let stages = Stages::cut(plan).map_err(from_datafusion)?;
-        return context.run(|| spec.output(&lineage(&stages, &task)));
+        return context.run(|| spec.output(&lineage(&stages, &task, &[])));
     }
     let args = encode(&WRITE, plan, &task, Some(spec))?;
     context.run_job(args.into_job::<()>(&WRITE))
@@ -112,7 +112,7 @@ fn encode(
 fn build_collect(args: &[u8], default_parallelism: usize) -> Result<Plan> {
     let (stages, task, _) = decode(&COLLECT, args)?;
     build_plan::<Vec<Batch>, _>(&COLLECT, args, default_parallelism, |_| {
-        Ok(lineage(&stages, &task).collect())
+        Ok(lineage(&stages, &task, &[]).collect())
     })
 }
 
@@ -122,23 +122,23 @@ fn build_write(args: &[u8], default_parallelism: usize) -> Result<Plan> {
         barks_runtime::Error::Internal("a SQL write job without its output".into())
     })?;
     build_plan::<(), _>(&WRITE, args, default_parallelism, |_| {
-        Ok(spec.output(&lineage(&stages, &task)))
+        Ok(spec.output(&lineage(&stages, &task, &[])))
     })
 }
 
 /// Rebuilds a query's stages from its arguments (on the driver and on workers).
-fn decode(
-    job: &JobDef,
-    args: &[u8],
-) -> Result<(Stages, Arc<TaskContext>, Option<WriteSpec>)> {
+fn decode(job: &JobDef, args: &[u8]) -> Result<(Stages, Arc<TaskContext>, Option<WriteSpec>)> {
     let mut decoder = ArgDecoder::new(job.name, args);
     let query: QueryArgs = decoder.arg()?;
     decoder.finish()?;
     let mut config = SessionConfig::new();
     for (key, value) in &query.settings {
-        config.options_mut().set(key, value).map_err(from_datafusion)?;
+        config
+            .options_mut()
+            .set(key, value)
+            .map_err(from_datafusion)?;
     }
-    let session = SessionContext::new_with_config(config);
+    let session = SessionContext::new_with_config_rt(config, crate::storage::runtime_env());
     functions::register_all(&session);
     let task = session.task_ctx();
     let codec = DefaultPhysicalExtensionCodec {};

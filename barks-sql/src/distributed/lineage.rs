@@ -8,19 +8,26 @@
 //! partition); the shuffle partitions by the task. So a stage's inputs
 //! arrive together whatever their number, and a broadcast side (a collected
 //! join build side) is simply routed to every task that reads it.
+//!
+//! An exchange fed by an input dataset (SQL inside `pipeline!`) routes the
+//! dataset's partition `j` as reader partition `j`. When a fragment reads
+//! nothing but one such input, partition `j` from task `j`, it is a narrow
+//! step over the dataset instead: no shuffle.
 
-use super::fragments::{ExchangeKind, Stages};
+use super::fragments::{ExchangeKind, Feed, Stages};
 use super::reader::TaskInputs;
 use super::task;
 use crate::errors::from_datafusion;
 use barks_io::parquet::Batch;
 use barks_runtime::{BoxIter, Dataset, ErrorSink, Result, Source, from_source};
+use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::DataFusionError;
 use datafusion::execution::TaskContext;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::metrics::Time;
 use datafusion::physical_plan::repartition::BatchPartitioner;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// Where a shuffled batch goes: (task of the reading stage, exchange,
@@ -28,16 +35,30 @@ use std::sync::Arc;
 type Route = (u32, u32, u32);
 
 /// The lineage that computes `stages`' root fragment, one batch stream per
-/// partition. `base` supplies functions, object stores and settings.
-pub(crate) fn lineage(stages: &Stages, base: &Arc<TaskContext>) -> Dataset<Batch> {
-    fragment(stages, stages.root, base)
+/// partition. `base` supplies functions, object stores and settings;
+/// `inputs` are the datasets the plan's [`Feed::Input`] exchanges read (one
+/// for each input index the plan names: see [`Stages::inputs_read`]).
+pub(crate) fn lineage(
+    stages: &Stages,
+    base: &Arc<TaskContext>,
+    inputs: &[Dataset<Batch>],
+) -> Dataset<Batch> {
+    fragment(stages, stages.root, base, inputs)
 }
 
-fn fragment(stages: &Stages, f: usize, base: &Arc<TaskContext>) -> Dataset<Batch> {
+fn fragment(
+    stages: &Stages,
+    f: usize,
+    base: &Arc<TaskContext>,
+    inputs: &[Dataset<Batch>],
+) -> Dataset<Batch> {
     let frag = &stages.fragments[f];
     let plan = frag.plan.clone();
     let base = base.clone();
     let reads = stages.reads(f);
+    if let Some(narrow) = narrow_over_input(stages, f, &reads, &base, inputs) {
+        return narrow;
+    }
     let mut routed = Vec::new();
     for &e in &frag.inputs {
         let exchange = &stages.exchanges[e];
@@ -50,16 +71,21 @@ fn fragment(stages: &Stages, f: usize, base: &Arc<TaskContext>) -> Dataset<Batch
                 }
             }
         }
+        let (child, projection) = match &exchange.child {
+            Feed::Fragment(c) => (fragment(stages, *c, &base, inputs), None),
+            Feed::Input { input, projection } => (inputs[*input].clone(), projection.clone()),
+        };
         let router = Router {
             exchange: e as u32,
             kind: exchange.kind.clone(),
             readers: Arc::new(readers),
-            child_partitions: stages.fragments[exchange.child].partitions,
+            child_partitions: child.num_partitions(),
+            projection,
         };
         routed.push(
-            fragment(stages, exchange.child, &base).try_map_partitions_with_index(
-                move |origin, batches, errors| router.start(origin, batches, errors),
-            ),
+            child.try_map_partitions_with_index(move |origin, batches, errors| {
+                router.start(origin, batches, errors)
+            }),
         );
     }
     let Some(map_side) = routed.into_iter().reduce(|a, b| a.union(&b)) else {
@@ -83,6 +109,62 @@ fn fragment(stages: &Stages, f: usize, base: &Arc<TaskContext>) -> Dataset<Batch
             let routed = reads.get(p).cloned().unwrap_or_default();
             task::run(&plan, p, TaskInputs { routed, batches }, &base, errors)
         })
+}
+
+/// Fragment `f` as a narrow step over an input dataset, if all it reads is
+/// one input exchange, partition `p` by task `p`.
+fn narrow_over_input(
+    stages: &Stages,
+    f: usize,
+    reads: &[BTreeSet<(usize, usize)>],
+    base: &Arc<TaskContext>,
+    inputs: &[Dataset<Batch>],
+) -> Option<Dataset<Batch>> {
+    let frag = &stages.fragments[f];
+    let &[e] = frag.inputs.as_slice() else {
+        return None;
+    };
+    let Feed::Input { input, projection } = &stages.exchanges[e].child else {
+        return None;
+    };
+    let data = &inputs[*input];
+    let identity = reads.len() == data.num_partitions()
+        && reads
+            .iter()
+            .enumerate()
+            .all(|(p, pairs)| pairs.len() == 1 && pairs.contains(&(e, p)));
+    if !identity {
+        return None;
+    }
+    let (plan, base, projection) = (frag.plan.clone(), base.clone(), projection.clone());
+    Some(
+        data.try_map_partitions_with_index(move |p, batches, errors| {
+            let mut delivered = Vec::new();
+            for batch in batches {
+                delivered.push(project(batch.0, projection.as_deref()).map_err(from_arrow)?);
+            }
+            let inputs = TaskInputs {
+                routed: BTreeSet::from([(e, p)]),
+                batches: HashMap::from([((e, p), delivered)]),
+            };
+            task::run(&plan, p, inputs, &base, errors)
+        }),
+    )
+}
+
+/// `batch` with only the `columns` given, if any.
+fn project(
+    batch: RecordBatch,
+    columns: Option<&[usize]>,
+) -> std::result::Result<RecordBatch, ArrowError> {
+    match columns {
+        Some(columns) => batch.project(columns),
+        None => Ok(batch),
+    }
+}
+
+fn from_arrow(e: ArrowError) -> barks_runtime::Error {
+    from_datafusion(DataFusionError::ArrowError(Box::new(e), None))
 }
 
 /// A fragment that reads no exchange, as a barks source.
@@ -118,6 +200,8 @@ struct Router {
     kind: ExchangeKind,
     readers: Arc<Vec<Vec<u32>>>,
     child_partitions: usize,
+    /// The columns an input dataset's batches keep (see [`Feed::Input`]).
+    projection: Option<Vec<usize>>,
 }
 
 impl Router {
@@ -140,11 +224,19 @@ impl Router {
             ExchangeKind::Gather => None,
         };
         let (exchange, readers, errors) = (self.exchange, self.readers.clone(), errors.clone());
+        let projection = self.projection.clone();
         Ok(batches.flat_map(move |batch| {
+            let batch = match project(batch.0, projection.as_deref()) {
+                Ok(batch) => batch,
+                Err(e) => {
+                    errors.fail(from_arrow(e));
+                    return Vec::new();
+                }
+            };
             let pieces: Vec<(usize, RecordBatch)> = match &mut split {
-                None => vec![(origin, batch.0)],
+                None => vec![(origin, batch)],
                 Some(split) => match split
-                    .partition_iter(batch.0)
+                    .partition_iter(batch)
                     .and_then(|pieces| pieces.collect::<datafusion::common::Result<Vec<_>>>())
                 {
                     Ok(pieces) => pieces,

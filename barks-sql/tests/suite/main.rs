@@ -4,10 +4,14 @@
 
 #[path = "../tpch/reference.rs"]
 mod reference;
+#[cfg(feature = "s3")]
+#[path = "../../../barks-io/tests/s3_support/mod.rs"]
+mod s3_support;
 
 mod bad_input;
 mod cluster;
 mod dataframe;
 mod datafusion_reference;
+mod s3;
 mod session;
 mod tpch;

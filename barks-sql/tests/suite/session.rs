@@ -21,13 +21,22 @@ fn group_by_runs_on_barks() {
 
 #[test]
 fn spark_shuffle_partitions_setting_sets_the_partition_count() {
-    let session = Session::builder("local[2]").shuffle_partitions(2).build().unwrap();
+    let session = Session::builder("local[2]")
+        .shuffle_partitions(2)
+        .build()
+        .unwrap();
     assert_eq!(session.shuffle_partitions(), 2);
     session.sql("SET spark.sql.shuffle.partitions = 5").unwrap();
     assert_eq!(session.shuffle_partitions(), 5);
     let df = session
         .sql("SELECT k, count(*) FROM (SELECT value % 10 AS k FROM generate_series(1, 100) AS t(value)) GROUP BY k")
         .unwrap();
-    assert!(df.explain().unwrap().contains("fragment 1 (result): 5 task(s)"), "{}", df.explain().unwrap());
+    assert!(
+        df.explain()
+            .unwrap()
+            .contains("fragment 1 (result): 5 task(s)"),
+        "{}",
+        df.explain().unwrap()
+    );
     assert_eq!(df.count().unwrap(), 10);
 }

@@ -249,9 +249,9 @@ impl Cluster {
                     return Err(Error::Net {
                         peer: None,
                         message: format!(
-                            "no worker has been connected for {:?}: start workers with `cargo run --bin worker -- --join {}`",
+                            "no worker has been connected for {:?}: start workers with `barks worker --join {addr}` (or a `worker` binary of your own: `cargo run --bin worker -- --join {addr}`)",
                             self.timeouts.no_worker,
-                            self.address()
+                            addr = self.address()
                         ),
                     });
                 }

@@ -1,14 +1,12 @@
 //! Record batches into Parquet, CSV or JSON-lines part files, with Spark's
 //! save modes: what a SQL query's `df.write()` uses.
 
-use super::batch::Batch;
-use super::options::ParquetWriteOptions;
-use super::sink::BatchEncoder;
 use crate::commit::{PartFile, SaveMode};
 use crate::compress::{CompressedWrite, Compression};
 use crate::csv::CsvWriteOptions;
 use crate::file_sink::{FileSink, PartEncoder};
 use crate::json::JsonWriteOptions;
+use crate::parquet::{Batch, BatchEncoder, ParquetWriteOptions};
 use barks_runtime::{BoxIter, Error, Result, Sink};
 
 /// A sink of batches as Parquet files `part-NNNNN.parquet` in `dir`.
