@@ -17,14 +17,7 @@ fn a_worker_killed_during_a_shuffle_heavy_query_changes_nothing() {
         .context(|c| c.worker_timeout(Duration::from_millis(1500)))
         .build()
         .unwrap();
-    for (table, path) in reference::table_paths(&dir) {
-        session
-            .read()
-            .parquet(path.to_str().unwrap())
-            .unwrap()
-            .create_or_replace_temp_view(table)
-            .unwrap();
-    }
+    reference::register_tables(&session, &dir);
     let victim = session.context().local_worker_pids()[1];
     let (tx, rx) = mpsc::channel();
     let runner = session.clone();

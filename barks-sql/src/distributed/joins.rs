@@ -9,12 +9,12 @@
 //! tasks, possibly on separate workers, so no partition would know it is the
 //! last: those rows would be lost. Two rules fix that:
 //!
-//! - [`PartitionedOuterJoins`], right after DataFusion's join selection,
+//! - `PARTITIONED_OUTER_JOINS`, right after DataFusion's join selection,
 //!   makes such a hash join partitioned (both sides hash-shuffled on the
 //!   keys, so every build row is in exactly one task); DataFusion's
 //!   distribution rules then add the shuffles and whatever the operators
 //!   above need.
-//! - [`GatheredOuterJoins`], after all of DataFusion's rules, gathers the
+//! - `GATHERED_OUTER_JOINS`, after all of DataFusion's rules, gathers the
 //!   probe side of any other such join (a null-aware anti join, a
 //!   nested-loop join) into one partition, so one task sees every probe row.
 //!   Fewer partitions never breaks what an operator above requires.
@@ -38,8 +38,8 @@ pub(crate) fn optimizer_rules() -> Vec<Arc<dyn PhysicalOptimizerRule + Send + Sy
         .iter()
         .position(|r| r.name() == "join_selection")
         .map_or(0, |i| i + 1);
-    rules.insert(after_selection, Arc::new(PartitionedOuterJoins));
-    rules.push(Arc::new(GatheredOuterJoins));
+    rules.insert(after_selection, Arc::new(PARTITIONED_OUTER_JOINS));
+    rules.push(Arc::new(GATHERED_OUTER_JOINS));
     rules
 }
 
@@ -55,80 +55,74 @@ fn emits_unmatched_build_rows(join_type: JoinType) -> bool {
     )
 }
 
-/// Collected-build hash joins that emit unmatched build rows become partitioned.
-#[derive(Debug)]
-struct PartitionedOuterJoins;
+/// A rule that rewrites plan nodes bottom-up with `rewrite`.
+struct NodeRule {
+    name: &'static str,
+    rewrite: fn(Arc<dyn ExecutionPlan>) -> Result<Transformed<Arc<dyn ExecutionPlan>>>,
+}
 
-impl PhysicalOptimizerRule for PartitionedOuterJoins {
+impl std::fmt::Debug for NodeRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+impl PhysicalOptimizerRule for NodeRule {
     fn optimize(
         &self,
         plan: Arc<dyn ExecutionPlan>,
         _: &ConfigOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        plan.transform_up(|node| {
-            if let Some(join) = node.downcast_ref::<HashJoinExec>()
-                && *join.partition_mode() == PartitionMode::CollectLeft
-                && emits_unmatched_build_rows(*join.join_type())
-                && !join.null_aware
-            {
-                let partitioned = join
-                    .builder()
-                    .with_partition_mode(PartitionMode::Partitioned)
-                    .recompute_properties()
-                    .build()?;
-                return Ok(Transformed::yes(
-                    Arc::new(partitioned) as Arc<dyn ExecutionPlan>
-                ));
-            }
-            Ok(Transformed::no(node))
-        })
-        .map(|t| t.data)
+        plan.transform_up(self.rewrite).map(|t| t.data)
     }
 
     fn name(&self) -> &str {
-        "barks_partitioned_outer_joins"
+        self.name
     }
 
     fn schema_check(&self) -> bool {
         true
     }
 }
+
+/// Collected-build hash joins that emit unmatched build rows become partitioned.
+const PARTITIONED_OUTER_JOINS: NodeRule = NodeRule {
+    name: "barks_partitioned_outer_joins",
+    rewrite: |node| {
+        if let Some(join) = node.downcast_ref::<HashJoinExec>()
+            && *join.partition_mode() == PartitionMode::CollectLeft
+            && emits_unmatched_build_rows(*join.join_type())
+            && !join.null_aware
+        {
+            let partitioned = join
+                .builder()
+                .with_partition_mode(PartitionMode::Partitioned)
+                .recompute_properties()
+                .build()?;
+            return Ok(Transformed::yes(Arc::new(partitioned)));
+        }
+        Ok(Transformed::no(node))
+    },
+};
 
 /// The other joins that emit unmatched build rows get one probe partition.
-#[derive(Debug)]
-struct GatheredOuterJoins;
-
-impl PhysicalOptimizerRule for GatheredOuterJoins {
-    fn optimize(
-        &self,
-        plan: Arc<dyn ExecutionPlan>,
-        _: &ConfigOptions,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
-        plan.transform_up(|node| {
-            if let Some(join) = node.downcast_ref::<HashJoinExec>()
-                && *join.partition_mode() == PartitionMode::CollectLeft
-                && emits_unmatched_build_rows(*join.join_type())
-            {
-                return gather_probe_side(&node, join.left(), join.right());
-            }
-            if let Some(join) = node.downcast_ref::<NestedLoopJoinExec>()
-                && emits_unmatched_build_rows(*join.join_type())
-            {
-                return gather_probe_side(&node, join.left(), join.right());
-            }
-            Ok(Transformed::no(node))
-        })
-        .map(|t| t.data)
-    }
-
-    fn name(&self) -> &str {
-        "barks_gathered_outer_joins"
-    }
-
-    fn schema_check(&self) -> bool {
-        true
-    }
-}
+const GATHERED_OUTER_JOINS: NodeRule = NodeRule {
+    name: "barks_gathered_outer_joins",
+    rewrite: |node| {
+        if let Some(join) = node.downcast_ref::<HashJoinExec>()
+            && *join.partition_mode() == PartitionMode::CollectLeft
+            && emits_unmatched_build_rows(*join.join_type())
+        {
+            return gather_probe_side(&node, join.left(), join.right());
+        }
+        if let Some(join) = node.downcast_ref::<NestedLoopJoinExec>()
+            && emits_unmatched_build_rows(*join.join_type())
+        {
+            return gather_probe_side(&node, join.left(), join.right());
+        }
+        Ok(Transformed::no(node))
+    },
+};
 
 /// `node` (a join of `left` and `right`) with its probe side gathered into one partition.
 fn gather_probe_side(

@@ -5,6 +5,56 @@
 //! ([`job`]). Inside `pipeline!`, datasets are SQL tables ([`scan`]) whose
 //! rows the lineage takes from the pipeline's stages.
 
+/// The `ExecutionPlan` methods every barks leaf node has alike: a name, its
+/// properties in `self.properties`, no children and no expressions.
+macro_rules! leaf_node_methods {
+    ($name:literal) => {
+        fn name(&self) -> &str {
+            $name
+        }
+
+        fn properties(&self) -> &::std::sync::Arc<::datafusion::physical_plan::PlanProperties> {
+            &self.properties
+        }
+
+        fn children(
+            &self,
+        ) -> Vec<&::std::sync::Arc<dyn ::datafusion::physical_plan::ExecutionPlan>> {
+            Vec::new()
+        }
+
+        fn apply_expressions(
+            &self,
+            _: &mut dyn FnMut(
+                &::std::sync::Arc<dyn ::datafusion::physical_expr::PhysicalExpr>,
+            ) -> ::datafusion::common::Result<
+                ::datafusion::common::tree_node::TreeNodeRecursion,
+            >,
+        ) -> ::datafusion::common::Result<::datafusion::common::tree_node::TreeNodeRecursion> {
+            Ok(::datafusion::common::tree_node::TreeNodeRecursion::Continue)
+        }
+
+        fn replace_children(
+            self: ::std::sync::Arc<Self>,
+            _: Vec<::std::sync::Arc<dyn ::datafusion::physical_plan::ExecutionPlan>>,
+            _: ::datafusion::physical_plan::ReplaceChildrenOptions,
+        ) -> ::datafusion::common::Result<
+            ::std::sync::Arc<dyn ::datafusion::physical_plan::ExecutionPlan>,
+        > {
+            Ok(self)
+        }
+
+        fn with_new_children(
+            self: ::std::sync::Arc<Self>,
+            _: Vec<::std::sync::Arc<dyn ::datafusion::physical_plan::ExecutionPlan>>,
+        ) -> ::datafusion::common::Result<
+            ::std::sync::Arc<dyn ::datafusion::physical_plan::ExecutionPlan>,
+        > {
+            Ok(self)
+        }
+    };
+}
+
 mod fragments;
 mod job;
 mod joins;

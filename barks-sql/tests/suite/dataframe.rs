@@ -18,14 +18,7 @@ fn tpch(master: &str) -> (Session, std::path::PathBuf) {
         .shuffle_partitions(3)
         .build()
         .unwrap();
-    for (table, path) in reference::table_paths(&dir) {
-        session
-            .read()
-            .parquet(path.to_str().unwrap())
-            .unwrap()
-            .create_or_replace_temp_view(table)
-            .unwrap();
-    }
+    reference::register_tables(&session, &dir);
     (session, dir)
 }
 

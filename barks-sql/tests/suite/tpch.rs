@@ -12,14 +12,7 @@ fn session(master: &str, dir: &Path) -> Session {
         .shuffle_partitions(3)
         .build()
         .unwrap();
-    for (table, path) in reference::table_paths(dir) {
-        session
-            .read()
-            .parquet(path.to_str().unwrap())
-            .unwrap()
-            .create_or_replace_temp_view(table)
-            .unwrap();
-    }
+    reference::register_tables(&session, dir);
     session
 }
 

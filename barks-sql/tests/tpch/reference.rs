@@ -122,6 +122,18 @@ pub fn table_paths(dir: &Path) -> Vec<(&'static str, PathBuf)> {
         .collect()
 }
 
+/// Registers the 8 tables of `dir` as views of `session`.
+pub fn register_tables(session: &barks_sql::Session, dir: &Path) {
+    for (table, path) in table_paths(dir) {
+        let path = path.to_str().expect("a UTF-8 data path");
+        session
+            .read()
+            .parquet(path)
+            .and_then(|df| df.create_or_replace_temp_view(table))
+            .unwrap_or_else(|e| panic!("registering {table} from {path}: {e}"));
+    }
+}
+
 /// One value of a result, normalized for comparison.
 enum Cell {
     Null,
