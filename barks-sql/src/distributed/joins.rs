@@ -55,10 +55,13 @@ fn emits_unmatched_build_rows(join_type: JoinType) -> bool {
     )
 }
 
+/// A plan node, rewritten or not.
+type Rewritten = Result<Transformed<Arc<dyn ExecutionPlan>>>;
+
 /// A rule that rewrites plan nodes bottom-up with `rewrite`.
 struct NodeRule {
     name: &'static str,
-    rewrite: fn(Arc<dyn ExecutionPlan>) -> Result<Transformed<Arc<dyn ExecutionPlan>>>,
+    rewrite: fn(Arc<dyn ExecutionPlan>) -> Rewritten,
 }
 
 impl std::fmt::Debug for NodeRule {
@@ -129,7 +132,7 @@ fn gather_probe_side(
     node: &Arc<dyn ExecutionPlan>,
     left: &Arc<dyn ExecutionPlan>,
     right: &Arc<dyn ExecutionPlan>,
-) -> Result<Transformed<Arc<dyn ExecutionPlan>>> {
+) -> Rewritten {
     if right.output_partitioning().partition_count() <= 1 {
         return Ok(Transformed::no(node.clone()));
     }
