@@ -143,7 +143,7 @@ mod serde_bytes_buf {
 #[cfg(test)]
 mod view_tests {
     use super::Batch;
-    use arrow_array::{Array, RecordBatch, StringViewArray};
+    use arrow_array::{RecordBatch, StringViewArray};
     use std::sync::Arc;
 
     #[test]
