@@ -15,6 +15,7 @@
 //! Cutting is deterministic: the driver and every worker cut the same plan
 //! into the same fragments, so their barks lineages agree.
 
+use super::range_sort::{SortRows, result_sort};
 use super::reader::ShuffleReaderExec;
 use super::scan::DatasetScanExec;
 use datafusion::common::{DataFusionError, Result};
@@ -22,7 +23,9 @@ use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::repartition::RepartitionExec;
 use datafusion::physical_plan::sorts::sort_preserving_merge::SortPreservingMergeExec;
 use datafusion::physical_plan::union::UnionExec;
-use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties, Partitioning};
+use datafusion::physical_plan::{
+    ExecutionPlan, ExecutionPlanProperties, Partitioning, PlanProperties,
+};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -35,6 +38,9 @@ pub(crate) enum ExchangeKind {
     /// Nothing is split: reader partition `j` is child partition `j`, read
     /// whole by the gathering operator above it.
     Gather,
+    /// A global sort by range: reader partition `r` holds the `r`-th key
+    /// range, sorted (see [`range_sort`](super::range_sort)).
+    RangeSort(Arc<SortRows>),
 }
 
 /// What an exchange moves.
@@ -81,15 +87,47 @@ pub(crate) struct Stages {
 }
 
 impl Stages {
-    /// Cuts `plan` at its exchanges.
+    /// Cuts `plan` at its exchanges. A global sort of the result (with no
+    /// `LIMIT`) becomes a range-partitioned sort whose reduce tasks are the
+    /// root fragment.
     pub fn cut(plan: Arc<dyn ExecutionPlan>) -> Result<Stages> {
         let mut stages = Stages {
             fragments: Vec::new(),
             exchanges: Vec::new(),
             root: 0,
         };
-        stages.root = stages.fragment(plan)?;
+        stages.root = match result_sort(&plan) {
+            Some((input, rows)) => stages.range_sorted(&plan, input, rows)?,
+            None => stages.fragment(plan)?,
+        };
         Ok(stages)
+    }
+
+    /// The root fragment reading `input` sorted by range: one task per
+    /// range, each yielding its range in order.
+    fn range_sorted(
+        &mut self,
+        sort: &Arc<dyn ExecutionPlan>,
+        input: Arc<dyn ExecutionPlan>,
+        rows: Arc<SortRows>,
+    ) -> Result<usize> {
+        let n = input.output_partitioning().partition_count();
+        let child = Feed::Fragment(self.fragment(input)?);
+        let mut inputs = Vec::new();
+        let properties = PlanProperties::new(
+            sort.equivalence_properties().clone(),
+            Partitioning::UnknownPartitioning(n),
+            sort.pipeline_behavior(),
+            sort.boundedness(),
+        );
+        let kind = ExchangeKind::RangeSort(rows);
+        let plan = self.exchange(kind, child, n, Arc::new(properties), &mut inputs);
+        self.fragments.push(Fragment {
+            plan,
+            inputs,
+            partitions: n,
+        });
+        Ok(self.fragments.len() - 1)
     }
 
     fn fragment(&mut self, root: Arc<dyn ExecutionPlan>) -> Result<usize> {
@@ -109,9 +147,9 @@ impl Stages {
         kind: ExchangeKind,
         child: Feed,
         reader_partitions: usize,
-        properties_of: &Arc<dyn ExecutionPlan>,
+        properties: Arc<PlanProperties>,
         inputs: &mut Vec<usize>,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
+    ) -> Arc<dyn ExecutionPlan> {
         self.exchanges.push(Exchange {
             kind,
             child,
@@ -119,10 +157,7 @@ impl Stages {
         });
         let id = self.exchanges.len() - 1;
         inputs.push(id);
-        Ok(Arc::new(ShuffleReaderExec::new(
-            id,
-            properties_of.properties().clone(),
-        )))
+        Arc::new(ShuffleReaderExec::new(id, properties))
     }
 
     /// `node` with every exchange below it (up to the next fragment) replaced by a reader.
@@ -137,7 +172,8 @@ impl Stages {
                 projection: scan.projection().cloned(),
             };
             let n = node.output_partitioning().partition_count();
-            return self.exchange(ExchangeKind::Gather, feed, n, &node, inputs);
+            let properties = node.properties().clone();
+            return Ok(self.exchange(ExchangeKind::Gather, feed, n, properties, inputs));
         }
         if let Some(repartition) = node.downcast_ref::<RepartitionExec>() {
             if repartition.preserve_order() {
@@ -150,7 +186,8 @@ impl Stages {
             let partitioning = repartition.partitioning().clone();
             let n = partitioning.partition_count();
             let child = Feed::Fragment(self.fragment(repartition.input().clone())?);
-            return self.exchange(ExchangeKind::Split(partitioning), child, n, &node, inputs);
+            let kind = ExchangeKind::Split(partitioning);
+            return Ok(self.exchange(kind, child, n, node.properties().clone(), inputs));
         }
         let gathers = node.is::<CoalescePartitionsExec>() || node.is::<SortPreservingMergeExec>();
         let children: Vec<Arc<dyn ExecutionPlan>> = node.children().into_iter().cloned().collect();
@@ -158,7 +195,8 @@ impl Stages {
             let child = children[0].clone();
             let n = child.output_partitioning().partition_count();
             let feed = Feed::Fragment(self.fragment(child.clone())?);
-            let reader = self.exchange(ExchangeKind::Gather, feed, n, &child, inputs)?;
+            let properties = child.properties().clone();
+            let reader = self.exchange(ExchangeKind::Gather, feed, n, properties, inputs);
             #[allow(deprecated)] // DataFusion 55 still requires it of every plan node
             return node.with_new_children(vec![reader]);
         }

@@ -59,6 +59,9 @@ fn fragment(
     if let Some(narrow) = narrow_over_input(stages, f, &reads, &base, inputs) {
         return narrow;
     }
+    if let Some(sorted) = range_sorted(stages, f, &base, inputs) {
+        return sorted;
+    }
     let mut routed = Vec::new();
     for &e in &frag.inputs {
         let exchange = &stages.exchanges[e];
@@ -152,6 +155,59 @@ fn narrow_over_input(
     )
 }
 
+/// Fragment `f` over a range-partitioned sort of its one input exchange
+/// (see [`range_sort`](super::range_sort)): barks' sort shuffle of the
+/// child's rows, each task reading its key range.
+fn range_sorted(
+    stages: &Stages,
+    f: usize,
+    base: &Arc<TaskContext>,
+    inputs: &[Dataset<Batch>],
+) -> Option<Dataset<Batch>> {
+    let frag = &stages.fragments[f];
+    let &[e] = frag.inputs.as_slice() else {
+        return None;
+    };
+    let exchange = &stages.exchanges[e];
+    let (ExchangeKind::RangeSort(rows), Feed::Fragment(c)) = (&exchange.kind, &exchange.child)
+    else {
+        return None;
+    };
+    let child = fragment(stages, *c, base, inputs);
+    let encoder = rows.clone();
+    let keyed = child.try_map_partitions_with_index(move |_, batches, errors| {
+        let (encoder, errors) = (encoder.clone(), errors.clone());
+        Ok(
+            batches.flat_map(move |batch| match encoder.encode(&batch.0) {
+                Ok(rows) => rows.into_iter().map(|row| (row, ())).collect(),
+                Err(e) => {
+                    errors.fail(from_datafusion(e));
+                    Vec::new()
+                }
+            }),
+        )
+    });
+    let (plan, base, rows) = (frag.plan.clone(), base.clone(), rows.clone());
+    let batch_size = base.session_config().batch_size().max(1);
+    Some(
+        keyed
+            .sort_by_key(true)
+            .try_map_partitions_with_index(move |p, sorted, errors| {
+                let sorted: Vec<Vec<u8>> = sorted.map(|(row, ())| row).collect();
+                let batches = sorted
+                    .chunks(batch_size)
+                    .map(|chunk| rows.decode(chunk))
+                    .collect::<datafusion::common::Result<Vec<_>>>()
+                    .map_err(from_datafusion)?;
+                let inputs = TaskInputs {
+                    routed: BTreeSet::from([(e, p)]),
+                    batches: HashMap::from([((e, p), batches)]),
+                };
+                task::run(&plan, p, inputs, &base, errors)
+            }),
+    )
+}
+
 /// `batch` with only the `columns` given, if any.
 fn project(
     batch: RecordBatch,
@@ -222,6 +278,11 @@ impl Router {
                 .map_err(from_datafusion)?,
             ),
             ExchangeKind::Gather => None,
+            ExchangeKind::RangeSort(_) => {
+                return Err(barks_runtime::Error::Internal(
+                    "a range-sorted exchange read by a fragment with other inputs".into(),
+                ));
+            }
         };
         let (exchange, readers, errors) = (self.exchange, self.readers.clone(), errors.clone());
         let projection = self.projection.clone();

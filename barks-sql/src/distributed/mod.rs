@@ -59,6 +59,7 @@ mod fragments;
 mod job;
 mod joins;
 mod lineage;
+mod range_sort;
 mod reader;
 mod scan;
 mod task;
@@ -89,6 +90,7 @@ pub(crate) fn describe_stages(plan: Arc<dyn ExecutionPlan>) -> Result<String> {
             let how = match &exchange.kind {
                 ExchangeKind::Split(p) => format!("{p}"),
                 ExchangeKind::Gather => "gather".to_string(),
+                ExchangeKind::RangeSort(rows) => format!("range sort by {}", rows.ordering()),
             };
             let from = match &exchange.child {
                 Feed::Fragment(c) => format!("fragment {c}"),

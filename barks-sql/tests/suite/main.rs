@@ -14,4 +14,5 @@ mod dataframe;
 mod datafusion_reference;
 mod s3;
 mod session;
+mod sort;
 mod tpch;
