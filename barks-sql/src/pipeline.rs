@@ -26,7 +26,7 @@
 use crate::distributed::{DatasetTable, Stages, lineage};
 use crate::errors::from_datafusion;
 use crate::session::{barks_config, block_on, datafusion_context};
-use barks_io::parquet::Batch;
+use barks_io::parquet::{Batch, RowBatcher, fields_of};
 use barks_runtime::plan::scope;
 use barks_runtime::{BoxIter, Data, Dataset, Error, ErrorSink, Result, parallelize};
 use datafusion::arrow::datatypes::{FieldRef, Schema, SchemaRef};
@@ -37,7 +37,6 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::scalar_subquery::ScalarSubqueryExec;
 use datafusion::prelude::SQLOptions;
 use serde::de::DeserializeOwned;
-use serde_arrow::schema::{SchemaLike, TracingOptions};
 use std::sync::Arc;
 
 /// Rows per Arrow batch when a stage's rows become a table.
@@ -73,12 +72,11 @@ impl Table {
         let schema = schema_of::<S>().map(|fields| Arc::new(Schema::new(fields)));
         let table_schema = schema.clone().unwrap_or_else(|_| Arc::new(Schema::empty()));
         let batches = rows.try_map_partitions_with_index(move |_, rows, errors| {
-            let builder = serde_arrow::ArrayBuilder::from_arrow(table_schema.fields())
-                .map_err(|e| cannot_convert::<S>(e.to_string()))?;
+            let batcher = RowBatcher::new(table_schema.fields().to_vec(), BATCH_ROWS)
+                .map_err(cannot_convert::<S>)?;
             Ok(ToBatches {
                 rows,
-                builder,
-                schema: table_schema.clone(),
+                batcher,
                 errors: errors.clone(),
             })
         });
@@ -93,11 +91,11 @@ impl Table {
     }
 }
 
-/// A stage's rows turned into batches as they are pulled.
+/// A stage's rows turned into batches (of exactly the table's schema, which
+/// the batcher was made with) as they are pulled.
 struct ToBatches<S> {
     rows: BoxIter<S>,
-    builder: serde_arrow::ArrayBuilder,
-    schema: SchemaRef,
+    batcher: RowBatcher,
     errors: ErrorSink,
 }
 
@@ -105,27 +103,19 @@ impl<S: Data> Iterator for ToBatches<S> {
     type Item = Batch;
 
     fn next(&mut self) -> Option<Batch> {
-        let mut n = 0;
         for row in self.rows.by_ref() {
-            if let Err(e) = self.builder.push(&row) {
-                self.errors.fail(cannot_convert::<S>(e.to_string()));
+            if let Err(e) = self.batcher.push(&row) {
+                self.errors.fail(cannot_convert::<S>(e));
                 return None;
             }
-            n += 1;
-            if n == BATCH_ROWS {
+            if self.batcher.len() == BATCH_ROWS {
                 break;
             }
         }
-        if n == 0 {
+        if self.batcher.is_empty() {
             return None;
         }
-        let batch = self.builder.to_record_batch().map_err(|e| e.to_string());
-        // The registered schema exactly (serde_arrow may differ in metadata).
-        let batch = batch.and_then(|b| {
-            RecordBatch::try_new(self.schema.clone(), b.columns().to_vec())
-                .map_err(|e| e.to_string())
-        });
-        match batch {
+        match self.batcher.take_batch() {
             Ok(batch) => Some(Batch(batch)),
             Err(e) => {
                 self.errors.fail(cannot_convert::<S>(e));
@@ -142,16 +132,13 @@ fn cannot_convert<S>(message: String) -> Error {
     ))
 }
 
-/// The Arrow fields serde_arrow derives for `T` (strings as `Utf8`, as the
-/// rest of barks reads and writes them).
+/// The Arrow fields of `T`'s columns (barks-io's [`fields_of`]: strings as
+/// `Utf8`, as the rest of barks reads and writes them); an [`Error::Sql`]
+/// naming `T` if it has none.
 fn schema_of<T: DeserializeOwned>() -> Result<Vec<FieldRef>> {
-    let options = TracingOptions::default()
-        .allow_null_fields(true)
-        .strings_as_large_utf8(false);
-    Vec::<FieldRef>::from_type::<T>(options).map_err(|e| {
+    fields_of::<T>().map_err(|e| {
         Error::Sql(format!(
-            "cannot derive SQL columns from the row type `{}`: {e} (use a struct with named fields that derives `Serialize` and `Deserialize`)",
-            std::any::type_name::<T>()
+            "{e} (use a struct with named fields that derives `Serialize` and `Deserialize`)"
         ))
     })
 }

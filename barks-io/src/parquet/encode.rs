@@ -19,8 +19,34 @@ use serde::ser::{self, Impossible, SerializeStruct, Serializer};
 use std::fmt;
 use std::sync::Arc;
 
-/// Rows of one schema, pushed one at a time and taken out as batches.
-pub(crate) struct RowBatcher {
+/// Serde rows of one schema, pushed one at a time and taken out as Arrow
+/// record batches: what [`SaveAsParquet`](super::SaveAsParquet) encodes rows
+/// with, for any code that turns typed rows into batches.
+///
+/// A row type whose fields all have flat Arrow types (booleans, integers,
+/// floats, strings, binary) is written by position straight into one Arrow
+/// builder per column; any other goes through serde_arrow. Errors are
+/// messages that name the column where they can (column `x`: the integer
+/// 256 does not fit the column's type UInt8); callers add the row type and
+/// where the rows were going.
+///
+/// ```
+/// use barks_io::parquet::{RowBatcher, fields_of};
+///
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// struct Trade { symbol: String, price: f64 }
+///
+/// let mut batcher = RowBatcher::new(fields_of::<Trade>().unwrap(), 1024).unwrap();
+/// for (symbol, price) in [("abc", 1.5), ("xyz", 20.0)] {
+///     batcher.push(&Trade { symbol: symbol.into(), price }).unwrap();
+/// }
+/// assert_eq!(batcher.len(), 2);
+/// let batch = batcher.take_batch().unwrap();
+/// assert_eq!(batch.num_rows(), 2);
+/// assert_eq!(batch.schema(), batcher.schema());
+/// assert!(batcher.is_empty());
+/// ```
+pub struct RowBatcher {
     fields: Vec<FieldRef>,
     schema: SchemaRef,
     builders: Builders,
@@ -37,9 +63,10 @@ enum Builders {
 
 impl RowBatcher {
     /// A batcher for rows with these Arrow fields (as
-    /// [`super::schema::fields_of`] derives them), taken out about
-    /// `batch_rows` at a time.
-    pub(crate) fn new(fields: Vec<FieldRef>, batch_rows: usize) -> Result<RowBatcher, String> {
+    /// [`fields_of`](super::fields_of) derives them), its builders sized
+    /// for batches of about `batch_rows` rows (the caller decides when to
+    /// take one). An error if serde_arrow cannot build the fields' arrays.
+    pub fn new(fields: Vec<FieldRef>, batch_rows: usize) -> Result<RowBatcher, String> {
         let builders = match fields
             .iter()
             .map(|f| FlatColumn::of(f, batch_rows))
@@ -56,18 +83,25 @@ impl RowBatcher {
         })
     }
 
-    /// The schema of the batches.
-    pub(crate) fn schema(&self) -> SchemaRef {
+    /// The schema of the batches: the fields given to [`new`](Self::new).
+    pub fn schema(&self) -> SchemaRef {
         self.schema.clone()
     }
 
     /// The rows pushed since the last batch was taken.
-    pub(crate) fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         self.rows
     }
 
-    /// Adds one row.
-    pub(crate) fn push<T: Serialize>(&mut self, row: &T) -> Result<(), String> {
+    /// Whether no row was pushed since the last batch was taken.
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
+    /// Adds one row; an error (naming the column where it can) if a value
+    /// does not fit its column's type. A row that failed may have left
+    /// values in some columns: take no batch after an error.
+    pub fn push<T: Serialize>(&mut self, row: &T) -> Result<(), String> {
         match &mut self.builders {
             Builders::Flat(columns) => match row.serialize(Encode(Slot::Row {
                 columns,
@@ -89,8 +123,9 @@ impl RowBatcher {
         Ok(())
     }
 
-    /// The rows pushed since the last batch, as a batch.
-    pub(crate) fn take_batch(&mut self) -> Result<RecordBatch, String> {
+    /// The rows pushed since the last batch, as a batch of exactly
+    /// [`schema`](Self::schema); the batcher starts over empty.
+    pub fn take_batch(&mut self) -> Result<RecordBatch, String> {
         let batch = match &mut self.builders {
             Builders::Flat(columns) => RecordBatch::try_new(
                 self.schema.clone(),
@@ -98,7 +133,14 @@ impl RowBatcher {
             )
             .map_err(|e| e.to_string())?,
             Builders::SerdeArrow(builder) => {
-                builder.to_record_batch().map_err(|e| e.to_string())?
+                let batch = builder.to_record_batch().map_err(|e| e.to_string())?;
+                // serde_arrow's schema may differ from the fields in metadata.
+                if batch.schema() == self.schema {
+                    batch
+                } else {
+                    RecordBatch::try_new(self.schema.clone(), batch.columns().to_vec())
+                        .map_err(|e| e.to_string())?
+                }
             }
         };
         self.rows = 0;

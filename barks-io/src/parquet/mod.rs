@@ -29,11 +29,13 @@ mod source;
 
 pub use arrow_array::RecordBatch;
 pub use batch::Batch;
+pub use encode::RowBatcher;
 pub use from_arrow::{
     ArrowField, BinaryColumn, FromArrow, NullableColumn, StrColumn, field_column,
 };
 pub use options::{ParquetCompression, ParquetOptions, ParquetWriteOptions};
 pub use predicate::{Column, Op, Predicate, Scalar, col};
+pub use schema::fields_of;
 pub(crate) use sink::BatchEncoder;
 pub use sink::{SaveAsParquet, SaveBatchesAsParquet};
 pub use source::{parquet_batches, parquet_file, parquet_rows};

@@ -7,9 +7,33 @@ use barks_runtime::{Error, Result};
 use serde::de::DeserializeOwned;
 use serde_arrow::schema::{SchemaLike, TracingOptions};
 
-/// The Arrow fields serde_arrow derives for `T` (strings as `Utf8`, the
-/// type Spark and pyarrow write).
-pub(crate) fn fields_of<T: DeserializeOwned>() -> Result<Vec<FieldRef>> {
+/// The Arrow fields serde_arrow derives for the row type `T`, one per
+/// field in declaration order, named as serde names them: strings as
+/// `Utf8` (the type Spark and pyarrow write), `Option` fields nullable.
+/// These are the columns [`SaveAsParquet`](super::SaveAsParquet) writes and
+/// [`parquet_file`](super::parquet_file) expects, and the fields a
+/// [`RowBatcher`](super::RowBatcher) takes.
+///
+/// An error ([`Error::Plan`]) naming `T` if serde_arrow cannot describe it
+/// (it is not a struct of fields serde_arrow knows, e.g. a bare `i64`).
+///
+/// ```
+/// use barks_io::parquet::fields_of;
+/// use arrow_schema::DataType;
+///
+/// #[derive(serde::Deserialize)]
+/// struct Trade { symbol: String, price: f64, note: Option<String> }
+///
+/// let fields = fields_of::<Trade>().unwrap();
+/// let names: Vec<&str> = fields.iter().map(|f| f.name().as_str()).collect();
+/// assert_eq!(names, ["symbol", "price", "note"]);
+/// assert_eq!(fields[0].data_type(), &DataType::Utf8);
+/// assert!(!fields[1].is_nullable() && fields[2].is_nullable());
+///
+/// let err = fields_of::<i64>().unwrap_err();
+/// assert!(err.to_string().contains("`i64`"), "{err}");
+/// ```
+pub fn fields_of<T: DeserializeOwned>() -> Result<Vec<FieldRef>> {
     let options = TracingOptions::default()
         .allow_null_fields(true)
         .strings_as_large_utf8(false);

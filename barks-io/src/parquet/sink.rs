@@ -82,7 +82,7 @@ impl<T: Data> PartEncoder<T> for RowEncoder<T> {
                     break;
                 }
             }
-            (batcher.len() > 0).then(|| batcher.take_batch().map_err(failed))
+            (!batcher.is_empty()).then(|| batcher.take_batch().map_err(failed))
         });
         write_batches(writer, &path, batches)
     }
