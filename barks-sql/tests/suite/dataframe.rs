@@ -7,7 +7,7 @@ use barks_sql::datafusion::arrow::array::{Array, Int64Array, StringArray};
 use barks_sql::datafusion::arrow::record_batch::RecordBatch;
 use barks_sql::datafusion::functions_window::expr_fn::row_number;
 use barks_sql::datafusion::logical_expr::ExprFunctionExt;
-use barks_sql::datafusion::prelude::{cast, lit_timestamp_nano};
+use barks_sql::datafusion::prelude::cast;
 use barks_sql::expr::{avg, col, count, lit, sum};
 use barks_sql::{DataFrame, Join, Session};
 use std::collections::BTreeMap;
@@ -114,7 +114,6 @@ fn tpch_queries_written_with_the_dataframe_api_match_duckdb() {
         reference::check_answer(3, &q3(&session).collect().unwrap(), &dir)
             .unwrap_or_else(|e| panic!("{master}: {e}"));
     }
-    let _ = lit_timestamp_nano(0); // the prelude's literal helpers are reachable
 }
 
 fn people(session: &Session) -> DataFrame {
@@ -162,7 +161,9 @@ fn strings(batches: &[RecordBatch], column: &str) -> Vec<Option<String>> {
 
 #[test]
 fn every_join_type_matches_a_model() {
-    let people_ids = [1i64, 2, 3, 4, 5];
+    // The rows of `people` (id, name) and `orders` (person, amount).
+    let people_rows = [(1i64, "ann"), (2, "bob"), (3, "cy"), (4, "dee"), (5, "eve")];
+    let people_ids = people_rows.map(|(id, _)| id);
     let order_rows = [
         (1i64, 10i64),
         (1, 20),
@@ -220,18 +221,30 @@ fn every_join_type_matches_a_model() {
             ],
             "{master} left"
         );
-        // Right: every order, the unknown person's with a NULL id.
+        // Right: every order with its person, the unknown person's with a
+        // NULL id and name; sorted as `run` sorts (id first, NULLs first).
         let right = run(Join::Right);
-        assert_eq!(
-            ints(&right, "amount").len(),
-            order_rows.len(),
-            "{master} right"
-        );
-        assert_eq!(
-            ints(&right, "id").iter().filter(|v| v.is_none()).count(),
-            1,
-            "{master} right"
-        );
+        let got: Vec<_> = ints(&right, "id")
+            .into_iter()
+            .zip(strings(&right, "name"))
+            .zip(ints(&right, "person"))
+            .zip(ints(&right, "amount"))
+            .map(|(((id, name), person), amount)| (id, name, person, amount))
+            .collect();
+        let mut model: Vec<_> = order_rows
+            .iter()
+            .map(|&(person, amount)| {
+                let who = people_rows.iter().find(|(id, _)| *id == person);
+                (
+                    who.map(|(id, _)| *id),
+                    who.map(|(_, name)| name.to_string()),
+                    Some(person),
+                    Some(amount),
+                )
+            })
+            .collect();
+        model.sort_by_key(|(id, _, person, amount)| (*id, *person, *amount));
+        assert_eq!(got, model, "{master} right");
         // Full: both.
         let full = run(Join::Full);
         assert_eq!(ints(&full, "id").len(), 9, "{master} full");
