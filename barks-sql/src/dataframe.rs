@@ -2,7 +2,7 @@
 //! it on barks.
 
 use crate::distributed::{run_query, run_write};
-use crate::errors::from_datafusion;
+use crate::errors::{from_datafusion, naming_the_file};
 use crate::session::{Session, block_on};
 use crate::show::show_string;
 use crate::write::{DataFrameWriter, WriteSpec};
@@ -286,14 +286,18 @@ impl DataFrame {
         ))
     }
 
-    /// Runs the query and returns its rows as Arrow record batches.
+    /// Runs the query and returns its rows as Arrow record batches. A CSV
+    /// or JSON row that does not decode is an error naming its file (or,
+    /// when the query reads several, their directory) and DataFusion's
+    /// line.
     pub fn collect(&self) -> Result<Vec<RecordBatch>> {
         if self.on_driver {
             return block_on(self.df.clone().collect())?.map_err(from_datafusion);
         }
         let plan = self.physical_plan()?;
         let task = Arc::new(self.df.task_ctx());
-        let batches = run_query(self.session.context(), plan, task)?;
+        let batches = run_query(self.session.context(), plan.clone(), task)
+            .map_err(|e| naming_the_file(&plan, e))?;
         Ok(batches.into_iter().map(|b| b.0).collect())
     }
 
@@ -368,10 +372,11 @@ impl DataFrame {
         let plan = self.physical_plan()?;
         run_write(
             self.session.context(),
-            plan,
+            plan.clone(),
             Arc::new(self.df.task_ctx()),
             spec,
         )
+        .map_err(|e| naming_the_file(&plan, e))
     }
 
     /// The physical plan barks runs: DataFusion's, after the scalar

@@ -63,25 +63,67 @@ fn a_corrupt_parquet_file_is_a_clear_error() {
     assert!(err.contains(path.to_str().unwrap()), "{err}");
 }
 
-#[test]
-fn a_csv_row_that_does_not_match_the_schema_is_a_clear_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("people.csv");
+/// 50 good rows of `name,age` and a last one whose age is no number.
+fn people_csv_with_a_bad_row() -> String {
     let mut text = String::from("name,age\n");
     for i in 0..50 {
         text.push_str(&format!("p{i},{i}\n"));
     }
     text.push_str("zed,not-a-number\n");
-    std::fs::write(&path, text).unwrap();
+    text
+}
+
+#[test]
+fn a_csv_row_that_does_not_match_the_schema_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("people.csv");
+    std::fs::write(&path, people_csv_with_a_bad_row()).unwrap();
     let options =
-        barks_sql::datafusion::prelude::CsvReadOptions::new().schema_infer_max_records(10);
+        || barks_sql::datafusion::prelude::CsvReadOptions::new().schema_infer_max_records(10);
     let err = error_of(
         session()
             .read()
-            .csv(path.to_str().unwrap(), options)
+            .csv(path.to_str().unwrap(), options())
+            .and_then(|df| df.collect()),
+    );
+    // The value, the line DataFusion gives, and the file.
+    assert!(err.contains("not-a-number"), "{err}");
+    assert!(err.contains("at line"), "{err}");
+    assert!(err.contains(path.to_str().unwrap()), "{err}");
+
+    // Of a directory's files, the one read is not known: the directory is named.
+    let good = dir.path().join("more.csv");
+    std::fs::write(&good, "name,age\nq,1\n").unwrap();
+    let err = error_of(
+        session()
+            .read()
+            .csv(dir.path().to_str().unwrap(), options())
             .and_then(|df| df.collect()),
     );
     assert!(err.contains("not-a-number"), "{err}");
+    let named = format!("2 files in {}/", dir.path().to_str().unwrap());
+    assert!(err.contains(&named), "{err}");
+}
+
+#[test]
+fn a_json_line_that_does_not_match_the_schema_names_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("people.json");
+    // More good lines than schema inference reads (1000).
+    let mut text = String::new();
+    for i in 0..1100 {
+        text.push_str(&format!("{{\"name\": \"p{i}\", \"age\": {i}}}\n"));
+    }
+    text.push_str("{\"name\": \"zed\", \"age\": \"not-a-number\"}\n");
+    std::fs::write(&path, text).unwrap();
+    let err = error_of(
+        session()
+            .read()
+            .json(path.to_str().unwrap())
+            .and_then(|df| df.collect()),
+    );
+    assert!(err.contains("not-a-number"), "{err}");
+    assert!(err.contains(path.to_str().unwrap()), "{err}");
 }
 
 #[test]
