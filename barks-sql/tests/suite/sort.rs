@@ -8,7 +8,6 @@ use barks_sql::datafusion::arrow::array::{Array, Float64Array, Int64Array, Strin
 use barks_sql::datafusion::arrow::compute::cast;
 use barks_sql::datafusion::arrow::datatypes::{DataType, Field, Schema};
 use barks_sql::datafusion::arrow::record_batch::RecordBatch;
-use barks_sql::datafusion::parquet::arrow::ArrowWriter;
 use std::cmp::Ordering;
 use std::path::Path;
 use std::sync::Arc;
@@ -40,34 +39,23 @@ fn rows(n: usize) -> Vec<Row> {
         .collect()
 }
 
-/// Writes `rows` as `files` Parquet files in `dir` (one file with no rows
-/// if there are none).
+/// Writes `rows` as `files` Parquet files in `dir`.
 fn write(dir: &Path, rows: &[Row], files: usize) {
     let schema = Arc::new(Schema::new(vec![
         Field::new("k", DataType::Int64, true),
         Field::new("s", DataType::Utf8, true),
         Field::new("x", DataType::Float64, false),
     ]));
-    let chunk = rows.len().div_ceil(files).max(1);
-    let parts: Vec<&[Row]> = match rows {
-        [] => vec![rows],
-        _ => rows.chunks(chunk).collect(),
-    };
-    for (i, part) in parts.into_iter().enumerate() {
-        let batch = RecordBatch::try_new(
-            schema.clone(),
-            vec![
-                Arc::new(part.iter().map(|r| r.k).collect::<Int64Array>()),
-                Arc::new(part.iter().map(|r| r.s.clone()).collect::<StringArray>()),
-                Arc::new(part.iter().map(|r| r.x).collect::<Float64Array>()),
-            ],
-        )
-        .unwrap();
-        let file = std::fs::File::create(dir.join(format!("part-{i}.parquet"))).unwrap();
-        let mut writer = ArrowWriter::try_new(file, schema.clone(), None).unwrap();
-        writer.write(&batch).unwrap();
-        writer.close().unwrap();
-    }
+    let batch = RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(rows.iter().map(|r| r.k).collect::<Int64Array>()),
+            Arc::new(rows.iter().map(|r| r.s.clone()).collect::<StringArray>()),
+            Arc::new(rows.iter().map(|r| r.x).collect::<Float64Array>()),
+        ],
+    )
+    .unwrap();
+    crate::parquet_files(dir, &batch, files);
 }
 
 fn read(batches: &[RecordBatch]) -> Vec<Row> {
