@@ -2,10 +2,9 @@
 
 use arrow_array::cast::AsArray;
 use arrow_array::{ArrayRef, RecordBatch};
-use arrow_ipc::reader::StreamReader;
 use arrow_ipc::writer::StreamWriter;
 use arrow_schema::{ArrowError, DataType};
-use serde::de::{DeserializeOwned, Error as _};
+use serde::de::DeserializeOwned;
 use serde::ser::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::sync::Arc;
@@ -49,15 +48,7 @@ impl Serialize for Batch {
 
 impl<'de> Deserialize<'de> for Batch {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Batch, D::Error> {
-        let bytes: serde_bytes_buf::Buf = Deserialize::deserialize(deserializer)?;
-        let mut reader = StreamReader::try_new(&bytes.0[..], None).map_err(D::Error::custom)?;
-        match reader.next() {
-            Some(Ok(batch)) => Ok(Batch(batch)),
-            Some(Err(e)) => Err(D::Error::custom(e)),
-            None => Err(D::Error::custom(
-                "an Arrow IPC stream without a record batch",
-            )),
-        }
+        deserializer.deserialize_bytes(ipc::BatchVisitor)
     }
 }
 
@@ -105,37 +96,58 @@ fn compact_views(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
     RecordBatch::try_new(batch.schema(), columns)
 }
 
-/// Bytes deserialized from `serialize_bytes` (or a sequence of `u8`, for
-/// formats that write bytes as one).
-mod serde_bytes_buf {
-    use serde::de::{Deserialize, Deserializer, SeqAccess, Visitor};
+/// Decoding a batch's Arrow IPC stream straight from the bytes the format
+/// hands over: borrowed bytes are read once into the batch's buffers, owned
+/// ones become its buffers without a copy.
+mod ipc {
+    use super::Batch;
+    use arrow_array::RecordBatch;
+    use arrow_buffer::Buffer;
+    use arrow_ipc::reader::{StreamDecoder, StreamReader};
+    use arrow_schema::ArrowError;
+    use serde::de::{Error, SeqAccess, Visitor};
     use std::fmt;
 
-    pub struct Buf(pub Vec<u8>);
+    pub struct BatchVisitor;
 
-    impl<'de> Deserialize<'de> for Buf {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Buf, D::Error> {
-            struct V;
-            impl<'de> Visitor<'de> for V {
-                type Value = Buf;
-                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                    f.write_str("bytes of an Arrow IPC stream")
-                }
-                fn visit_bytes<E>(self, v: &[u8]) -> Result<Buf, E> {
-                    Ok(Buf(v.to_vec()))
-                }
-                fn visit_byte_buf<E>(self, v: Vec<u8>) -> Result<Buf, E> {
-                    Ok(Buf(v))
-                }
-                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Buf, A::Error> {
-                    let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 20));
-                    while let Some(b) = seq.next_element()? {
-                        out.push(b);
-                    }
-                    Ok(Buf(out))
-                }
+    fn first(batch: Option<Result<RecordBatch, ArrowError>>) -> Result<Batch, String> {
+        match batch {
+            Some(Ok(batch)) => Ok(Batch(batch)),
+            Some(Err(e)) => Err(e.to_string()),
+            None => Err("an Arrow IPC stream without a record batch".into()),
+        }
+    }
+
+    fn from_slice(bytes: &[u8]) -> Result<Batch, String> {
+        let mut reader = StreamReader::try_new(bytes, None).map_err(|e| e.to_string())?;
+        first(reader.next())
+    }
+
+    fn from_vec(bytes: Vec<u8>) -> Result<Batch, String> {
+        let mut buffer = Buffer::from_vec(bytes);
+        let mut decoder = StreamDecoder::new();
+        let batch = decoder.decode(&mut buffer).transpose();
+        first(batch)
+    }
+
+    impl<'de> Visitor<'de> for BatchVisitor {
+        type Value = Batch;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("bytes of an Arrow IPC stream")
+        }
+        fn visit_bytes<E: Error>(self, v: &[u8]) -> Result<Batch, E> {
+            from_slice(v).map_err(E::custom)
+        }
+        fn visit_byte_buf<E: Error>(self, v: Vec<u8>) -> Result<Batch, E> {
+            from_vec(v).map_err(E::custom)
+        }
+        /// Formats that write bytes as a sequence of numbers.
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Batch, A::Error> {
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 20));
+            while let Some(b) = seq.next_element()? {
+                out.push(b);
             }
-            d.deserialize_bytes(V)
+            from_vec(out).map_err(A::Error::custom)
         }
     }
 }
@@ -159,5 +171,32 @@ mod view_tests {
         let back: Batch = postcard::from_bytes(&bytes).unwrap();
         assert_eq!(back.0.num_rows(), 5);
         assert_eq!(back.0.column(0).as_ref(), batch.column(0).as_ref());
+    }
+
+    /// Borrowed bytes (postcard) and owned ones (a format that writes bytes
+    /// as numbers, JSON) decode to the same batch.
+    #[test]
+    fn borrowed_and_owned_bytes_decode_alike() {
+        use arrow_array::{Int64Array, StringArray};
+        let batch = RecordBatch::try_from_iter([
+            (
+                "n",
+                Arc::new(Int64Array::from(vec![Some(1), None, Some(-3)])) as _,
+            ),
+            (
+                "s",
+                Arc::new(StringArray::from(vec![None, Some("b"), Some("c")])) as _,
+            ),
+        ])
+        .unwrap();
+        let bytes = postcard::to_allocvec(&Batch(batch.clone())).unwrap();
+        let borrowed: Batch = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(borrowed.0, batch);
+        let json = serde_json::to_string(&Batch(batch.clone())).unwrap();
+        let owned: Batch = serde_json::from_str(&json).unwrap();
+        assert_eq!(owned.0, batch);
+        let bad: Result<Batch, _> =
+            postcard::from_bytes(&postcard::to_allocvec(&[1u8, 2, 3][..]).unwrap());
+        assert!(bad.is_err());
     }
 }

@@ -7,7 +7,7 @@
 
 use super::blocks::BlockStore;
 use super::net::{FrameReceiver, FrameSender, Listener, NetConfig, Peer, Role, connect};
-use super::protocol::{CHUNK, FetchReply, FetchRequest, ShuffleInput};
+use super::protocol::{CHUNK, FetchReply, FetchRequest, MAX_PREALLOCATED_BLOCK, ShuffleInput};
 use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::plan::node::{Shared, ShuffleOutputs, ShuffleSource};
@@ -93,11 +93,12 @@ pub(crate) async fn read_reply(back: &mut FrameReceiver, addr: SocketAddr) -> Re
             });
         }
     };
-    let mut bytes = Vec::with_capacity(len.min(CHUNK as u64) as usize);
+    // The whole block at once (its chunks land in place): the length comes
+    // from an authenticated peer, and is capped all the same.
+    let mut bytes = Vec::with_capacity(len.min(MAX_PREALLOCATED_BLOCK) as usize);
     while (bytes.len() as u64) < len {
-        match back.recv_bytes().await? {
-            Some(chunk) => bytes.extend_from_slice(&chunk),
-            None => break,
+        if !back.recv_bytes_into(&mut bytes).await? {
+            break;
         }
     }
     if bytes.len() as u64 != len {

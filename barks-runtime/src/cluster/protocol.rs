@@ -24,6 +24,10 @@ use std::net::SocketAddr;
 /// stream as several chunks, so no frame comes near the size limit.
 pub(crate) const CHUNK: usize = 4 << 20;
 
+/// The largest payload buffer (a block, a task's output) allocated whole
+/// before its chunks arrive; a bigger one grows as they do.
+pub(crate) const MAX_PREALLOCATED_BLOCK: u64 = 1 << 30;
+
 /// One attempt of one task, as it crosses the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub(crate) struct WireTask {

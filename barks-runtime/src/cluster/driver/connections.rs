@@ -6,7 +6,9 @@
 use super::{Note, WorkerConn, Workers, lock};
 use crate::cluster::fetch::send_reply;
 use crate::cluster::net::{FrameReceiver, FrameSender, Listener, Peer, Role};
-use crate::cluster::protocol::{CHUNK, Outcome, TaskDone, ToDriver, ToWorker, Upstream};
+use crate::cluster::protocol::{
+    MAX_PREALLOCATED_BLOCK, Outcome, TaskDone, ToDriver, ToWorker, Upstream,
+};
 use crate::error::Error;
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
@@ -135,11 +137,13 @@ async fn read_report(
         Outcome::Map { len } | Outcome::Result { len } => len,
         _ => 0,
     };
-    let mut payload = Vec::with_capacity(len.min(CHUNK as u64) as usize);
+    // The chunks land in place; the length is an authenticated worker's,
+    // and capped all the same.
+    let mut payload = Vec::with_capacity(len.min(MAX_PREALLOCATED_BLOCK) as usize);
     while (payload.len() as u64) < len {
-        match back.recv_bytes().await {
-            Ok(Some(chunk)) => payload.extend_from_slice(&chunk),
-            Ok(None) => break,
+        match back.recv_bytes_into(&mut payload).await {
+            Ok(true) => {}
+            Ok(false) => break,
             Err(e) => {
                 log::warn!("a task report was cut off: {e}");
                 break;

@@ -154,10 +154,18 @@ impl FrameReceiver {
 
     /// The next frame body; `None` at a clean end of the stream.
     pub async fn recv_bytes(&mut self) -> Result<Option<Vec<u8>>, NetError> {
+        let mut body = Vec::new();
+        Ok(self.recv_bytes_into(&mut body).await?.then_some(body))
+    }
+
+    /// Appends the next frame body to `out` (no copy in between, so a big
+    /// payload sent in frames lands in one buffer); `false` at a clean end
+    /// of the stream.
+    pub async fn recv_bytes_into(&mut self, out: &mut Vec<u8>) -> Result<bool, NetError> {
         let mut prefix = [0u8; PREFIX];
         match self.stream.read_exact(&mut prefix).await {
             Ok(()) => {}
-            Err(ReadExactError::FinishedEarly(0)) => return Ok(None),
+            Err(ReadExactError::FinishedEarly(0)) => return Ok(false),
             Err(ReadExactError::FinishedEarly(n)) => {
                 return Err(self.violation(format!(
                     "the stream ended inside a frame header ({n} of {PREFIX} bytes)"
@@ -172,20 +180,23 @@ impl FrameReceiver {
                 self.max_frame
             )));
         }
-        let mut body = Vec::with_capacity(len.min(INITIAL_BODY_CAPACITY));
-        while body.len() < len {
-            match self.stream.read_chunk(len - body.len(), true).await {
-                Ok(Some(chunk)) => body.extend_from_slice(&chunk.bytes),
+        out.reserve(len.min(INITIAL_BODY_CAPACITY));
+        let mut read = 0;
+        while read < len {
+            match self.stream.read_chunk(len - read, true).await {
+                Ok(Some(chunk)) => {
+                    read += chunk.bytes.len();
+                    out.extend_from_slice(&chunk.bytes);
+                }
                 Ok(None) => {
                     return Err(self.violation(format!(
-                        "the stream ended inside a frame ({} of {len} bytes)",
-                        body.len()
+                        "the stream ended inside a frame ({read} of {len} bytes)"
                     )));
                 }
                 Err(e) => return Err(self.read_failed(e)),
             }
         }
-        Ok(Some(body))
+        Ok(true)
     }
 
     /// The peer this stream comes from.
