@@ -146,11 +146,7 @@ fn narrow_over_input(
             for batch in batches {
                 delivered.push(project(batch.0, projection.as_deref()).map_err(from_arrow)?);
             }
-            let inputs = TaskInputs {
-                routed: BTreeSet::from([(e, p)]),
-                batches: HashMap::from([((e, p), delivered)]),
-            };
-            task::run(&plan, p, inputs, &base, errors)
+            task::run(&plan, p, TaskInputs::one(e, p, delivered), &base, errors)
         }),
     )
 }
@@ -199,11 +195,7 @@ fn range_sorted(
                     .map(|chunk| rows.decode(chunk))
                     .collect::<datafusion::common::Result<Vec<_>>>()
                     .map_err(from_datafusion)?;
-                let inputs = TaskInputs {
-                    routed: BTreeSet::from([(e, p)]),
-                    batches: HashMap::from([((e, p), batches)]),
-                };
-                task::run(&plan, p, inputs, &base, errors)
+                task::run(&plan, p, TaskInputs::one(e, p, batches), &base, errors)
             }),
     )
 }

@@ -22,6 +22,16 @@ pub(crate) struct TaskInputs {
     pub batches: HashMap<(usize, usize), Vec<RecordBatch>>,
 }
 
+impl TaskInputs {
+    /// What a task reading nothing but partition `partition` of `exchange` received.
+    pub fn one(exchange: usize, partition: usize, batches: Vec<RecordBatch>) -> Self {
+        TaskInputs {
+            routed: BTreeSet::from([(exchange, partition)]),
+            batches: HashMap::from([((exchange, partition), batches)]),
+        }
+    }
+}
+
 /// Reads partition `r` of exchange `exchange` from the running task's
 /// [`TaskInputs`].
 #[derive(Debug)]
