@@ -17,13 +17,14 @@ use barks_runtime::job::{ArgDecoder, ArgEncoder, JOBS, JobDef, build_plan};
 use barks_runtime::plan::Plan;
 use barks_runtime::{Context, Master, Result};
 use datafusion::execution::TaskContext;
+use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion_proto::bytes::{
     physical_plan_from_bytes_with_extension_codec, physical_plan_to_bytes_with_extension_codec,
 };
 use datafusion_proto::physical_plan::DefaultPhysicalExtensionCodec;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// The job a query whose rows go to the driver runs as.
 #[linkme::distributed_slice(JOBS)]
@@ -126,6 +127,16 @@ fn build_write(args: &[u8], default_parallelism: usize) -> Result<Plan> {
     })
 }
 
+/// The runtime environment of every query this process rebuilds from job
+/// arguments: one per process, so DataFusion's cache of Parquet footers and
+/// page indexes (each entry checked against its file's size and
+/// modification time) serves a worker's later queries, as a session's
+/// serves its queries in local mode.
+fn process_runtime_env() -> Arc<RuntimeEnv> {
+    static ENV: OnceLock<Arc<RuntimeEnv>> = OnceLock::new();
+    ENV.get_or_init(crate::storage::runtime_env).clone()
+}
+
 /// Rebuilds a query's stages from its arguments (on the driver and on workers).
 fn decode(job: &JobDef, args: &[u8]) -> Result<(Stages, Arc<TaskContext>, Option<WriteSpec>)> {
     let mut decoder = ArgDecoder::new(job.name, args);
@@ -138,7 +149,7 @@ fn decode(job: &JobDef, args: &[u8]) -> Result<(Stages, Arc<TaskContext>, Option
             .set(key, value)
             .map_err(from_datafusion)?;
     }
-    let session = SessionContext::new_with_config_rt(config, crate::storage::runtime_env());
+    let session = SessionContext::new_with_config_rt(config, process_runtime_env());
     functions::register_all(&session);
     let task = session.task_ctx();
     let codec = DefaultPhysicalExtensionCodec {};
