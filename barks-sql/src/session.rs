@@ -273,9 +273,8 @@ const BROADCAST_SETTING: &str = "spark.sql.autoBroadcastJoinThreshold";
 
 /// Spark's default [`BROADCAST_SETTING`]: a join side estimated under
 /// 10 MiB is collected and sent to every task of the other side, which is
-/// then not shuffled. (DataFusion's own default is 1 MiB; on a cluster a
-/// shuffle costs more than in one process, and at 10 MiB TPC-H at SF 1 runs
-/// 11% faster on `local[2]` and 21% faster on `local-cluster[2,1]`.)
+/// then not shuffled. (DataFusion's own default is 1 MiB; a shuffle costs
+/// barks more than a broadcast, most of all on a cluster: BENCHMARKS.md.)
 const DEFAULT_BROADCAST_THRESHOLD: i64 = 10 << 20;
 
 /// Sets the broadcast threshold to `bytes` (a negative value turns
