@@ -302,29 +302,99 @@ impl Context {
     /// Fails before running anything if a source recorded an error with
     /// [`scope::fail`](crate::plan::scope::fail) while the pipeline was built.
     pub fn run<R: 'static>(&self, pipeline: impl FnOnce() -> Output<R>) -> Result<R> {
+        let plan = self.closure_plan(pipeline)?;
+        self.execute(&plan)
+    }
+
+    fn closure_plan<R: 'static>(&self, pipeline: impl FnOnce() -> Output<R>) -> Result<Plan> {
         let output = scope::try_in_scope(self.default_parallelism(), || Ok(pipeline()))?;
-        let plan = Plan::new(
+        Ok(Plan::new(
             output.action,
             "<closure>".into(),
             Vec::new(),
             self.default_parallelism(),
-        );
-        self.execute(&plan)
+        ))
+    }
+
+    /// Runs a registered job and hands each result partition to `each` on
+    /// the driver, in partition order, as soon as it and every partition
+    /// before it have succeeded, instead of merging them at the end (Spark's
+    /// `toLocalIterator`, without rerunning the job per partition). `P` is
+    /// what the job's action yields per partition: for `collect`, the
+    /// partition's `Vec<T>`. `each` runs on the driver's loop, so it should
+    /// hand the partition on (to a channel) rather than work on it; an error
+    /// from it fails the job, which stops launching tasks.
+    pub fn run_job_streaming<R: 'static, P: 'static>(
+        &self,
+        job: Job<R>,
+        each: impl FnMut(usize, P) -> Result<()> + Send + 'static,
+    ) -> Result<()> {
+        let plan = job.plan(self.default_parallelism())?;
+        self.execute_streaming(plan, each)
+    }
+
+    /// [`run`](Self::run) with its result partitions handed to `each` as
+    /// they complete, as [`run_job_streaming`](Self::run_job_streaming)
+    /// does.
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap();
+    /// let (send, receive) = std::sync::mpsc::channel();
+    /// ctx.run_streaming(
+    ///     || parallelize((1..=6).collect::<Vec<u32>>(), Some(3)).collect(),
+    ///     // `collect` yields each partition's rows as a `Vec`.
+    ///     move |partition, rows: Vec<u32>| {
+    ///         let _ = send.send((partition, rows));
+    ///         Ok(())
+    ///     },
+    /// )
+    /// .unwrap();
+    /// let seen: Vec<_> = receive.iter().collect();
+    /// assert_eq!(seen, vec![(0, vec![1, 2]), (1, vec![3, 4]), (2, vec![5, 6])]);
+    /// ```
+    pub fn run_streaming<R: 'static, P: 'static>(
+        &self,
+        pipeline: impl FnOnce() -> Output<R>,
+        each: impl FnMut(usize, P) -> Result<()> + Send + 'static,
+    ) -> Result<()> {
+        let plan = self.closure_plan(pipeline)?;
+        self.execute_streaming(plan, each)
+    }
+
+    fn execute_streaming<P: 'static>(
+        &self,
+        plan: Plan,
+        mut each: impl FnMut(usize, P) -> Result<()> + Send + 'static,
+    ) -> Result<()> {
+        let job = plan.desc.job.clone();
+        let plan = plan.deliver_results(Box::new(move |partition, part| {
+            let part = part.downcast::<P>().map_err(|_| {
+                Error::Internal(format!(
+                    "job `{job}` yields partition results that are not `{}`",
+                    std::any::type_name::<P>()
+                ))
+            })?;
+            each(partition, *part)
+        }));
+        // What the action merged is what was not delivered: nothing.
+        self.execute_erased(&plan).map(drop)
     }
 
     fn execute<R: 'static>(&self, plan: &Plan) -> Result<R> {
-        let result: Box<dyn Any + Send> = match (&self.master, &self.cluster) {
-            (_, Some(cluster)) => cluster.run(plan, self.max_task_attempts)?,
-            (Master::Local { threads }, None) => {
-                local::run(plan, *threads, self.max_task_attempts)?
-            }
-            (_, None) => {
-                return Err(Error::Internal("a cluster master without a cluster".into()));
-            }
-        };
+        let result = self.execute_erased(plan)?;
         result.downcast::<R>().map(|r| *r).map_err(|_| {
             Error::Internal(format!("job `{}` produced an unexpected type", plan.job()))
         })
+    }
+
+    fn execute_erased(&self, plan: &Plan) -> Result<Box<dyn Any + Send>> {
+        match (&self.master, &self.cluster) {
+            (_, Some(cluster)) => cluster.run(plan, self.max_task_attempts),
+            (Master::Local { threads }, None) => local::run(plan, *threads, self.max_task_attempts),
+            (_, None) => Err(Error::Internal("a cluster master without a cluster".into())),
+        }
     }
 }
 

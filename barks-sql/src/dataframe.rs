@@ -1,10 +1,11 @@
 //! [`DataFrame`]: a lazy query with Spark's DataFrame API; its actions run
 //! it on barks.
 
-use crate::distributed::{run_query, run_write};
+use crate::distributed::{run_query, run_write, stream_query};
 use crate::errors::{from_datafusion, naming_the_file};
 use crate::session::{Session, block_on};
 use crate::show::show_string;
+use crate::stream::BatchIterator;
 use crate::write::{DataFrameWriter, WriteSpec};
 use barks_io::parquet::{Batch, FromArrow};
 use barks_runtime::{Error, Result};
@@ -299,6 +300,48 @@ impl DataFrame {
         let batches = run_query(self.session.context(), plan.clone(), task)
             .map_err(|e| naming_the_file(&plan, e))?;
         Ok(batches.into_iter().map(|b| b.0).collect())
+    }
+
+    /// Runs the query and yields its rows batch by batch as they reach the
+    /// driver (Spark's `toLocalIterator`, in one job): in `collect`'s order,
+    /// each result partition as soon as it and the partitions before it are
+    /// done, so the first rows come before the last task ends and the
+    /// driver holds only what arrived and was not read yet. Dropping the
+    /// iterator stops the query.
+    ///
+    /// ```
+    /// use barks_sql::Session;
+    ///
+    /// let session = Session::new("local[2]").unwrap();
+    /// let df = session
+    ///     .sql("SELECT * FROM (VALUES (3), (1), (2)) AS t(n) ORDER BY n")
+    ///     .unwrap();
+    /// let mut rows = 0;
+    /// for batch in df.to_local_iterator().unwrap() {
+    ///     rows += batch.unwrap().num_rows();
+    /// }
+    /// assert_eq!(rows, 3);
+    /// ```
+    pub fn to_local_iterator(&self) -> Result<BatchIterator> {
+        if self.on_driver {
+            return Ok(BatchIterator::ready(self.collect()?));
+        }
+        let plan = self.physical_plan()?;
+        let task = Arc::new(self.df.task_ctx());
+        let context = self.session.context().clone();
+        BatchIterator::spawn(move |arrivals| {
+            let rows = arrivals.clone();
+            let outcome = stream_query(&context, plan.clone(), task, move |batches| {
+                let batches = batches.into_iter().map(|b| b.0).collect();
+                rows.send(Ok(batches)).map_err(|_| Error::Job {
+                    job: "sql query".into(),
+                    message: "the caller stopped reading its rows".into(),
+                })
+            });
+            if let Err(err) = outcome {
+                let _ = arrivals.send(Err(naming_the_file(&plan, err)));
+            }
+        })
     }
 
     /// Runs the query and returns its rows as `T`s, matched to columns by

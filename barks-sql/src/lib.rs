@@ -30,6 +30,7 @@ mod read;
 mod session;
 mod show;
 mod storage;
+mod stream;
 mod subqueries;
 mod write;
 
@@ -38,6 +39,7 @@ pub use functions::{AGGREGATE_UDFS, SCALAR_UDFS};
 pub use read::DataFrameReader;
 pub use session::{Session, SessionBuilder};
 pub use show::show_string;
+pub use stream::BatchIterator;
 pub use write::DataFrameWriter;
 
 /// DataFusion, whose expressions, functions and types the API uses.

@@ -29,4 +29,5 @@ mod postgres;
 mod s3_pipeline;
 mod sql_collect;
 mod sql_pipeline;
+mod streaming;
 mod text_io;

@@ -8,7 +8,11 @@
 //! completes (a stage that completes again after lost outputs keeps that
 //! first finalization, so reducers that already ran and reducers that run
 //! later slice the same way), merges the partition results on the driver,
-//! and turns a scheduler failure into the job's [`Error`]. What is left to
+//! and turns a scheduler failure into the job's [`Error`]. A plan made to
+//! deliver its results ([`Plan::deliver_results`]) gets each result
+//! partition in partition order as soon as it and those before it succeeded,
+//! instead of at the merge (a result task is never rerun once it succeeded,
+//! so what was delivered stays valid). What is left to
 //! the engine is an [`Step`]: launch a task, or make a completed stage's
 //! finalized summary available to its readers.
 //!
@@ -19,6 +23,7 @@ use crate::counters::{JobCounters, TaskCounters};
 use crate::dag::{Command, Event, Scheduler, TaskId};
 use crate::error::{Error, Result};
 use crate::exec::task::panic_message;
+use crate::plan::Delivery;
 use crate::plan::Plan;
 use crate::plan::node::{PartResult, Shared};
 use std::any::Any;
@@ -75,6 +80,10 @@ pub(crate) struct JobRun<'p> {
     results: Vec<Option<PartResult>>,
     /// What the successful attempts recorded.
     counters: JobCounters,
+    /// Where result partitions go as they complete, if not to the merge.
+    delivery: Option<Delivery>,
+    /// How many result partitions (a prefix) went to `delivery`.
+    delivered: usize,
 }
 
 /// Runs one job: `prepare`s the plan's action, lets `drive` run it on a
@@ -110,6 +119,8 @@ impl<'p> JobRun<'p> {
                 .map(|_| None)
                 .collect(),
             counters: JobCounters::default(),
+            delivery: plan.take_delivery(),
+            delivered: 0,
         }
     }
 
@@ -156,7 +167,39 @@ impl<'p> JobRun<'p> {
             );
         };
         slot.get_or_insert(result);
+        if let Err(err) = self.deliver_ready() {
+            return Progress::Done(Err(err));
+        }
         self.succeeded(task, recorded)
+    }
+
+    /// Hands the result partitions that are ready, in order, to the
+    /// delivery; a delivered slot keeps a `()` so that a late duplicate
+    /// result is neither delivered nor merged.
+    fn deliver_ready(&mut self) -> Result<()> {
+        let Some(delivery) = self.delivery.as_mut() else {
+            return Ok(());
+        };
+        while let Some(slot) = self.results.get_mut(self.delivered).filter(|s| s.is_some()) {
+            let Some(part) = slot.replace(Box::new(())) else {
+                break;
+            };
+            let partition = self.delivered;
+            // The delivery is the caller's code: a panic fails the job.
+            catch_unwind(AssertUnwindSafe(|| delivery(partition, part))).unwrap_or_else(
+                |payload| {
+                    Err(Error::Job {
+                        job: self.plan.desc.job.clone(),
+                        message: format!(
+                            "taking result partition {partition} on the driver {}",
+                            panic_message(payload.as_ref())
+                        ),
+                    })
+                },
+            )?;
+            self.delivered += 1;
+        }
+        Ok(())
     }
 
     fn succeeded(&mut self, task: TaskId, recorded: TaskCounters) -> Progress {
@@ -267,7 +310,8 @@ mod tests {
     //! merged result holds every result partition's first success, every
     //! map stage is finalized exactly once from its partitions' first
     //! successes, and a job fails exactly when a partition used up its
-    //! attempts, naming that partition.
+    //! attempts, naming that partition. With a delivery, the result
+    //! partitions reach it once each, in order, and none is merged.
     use super::*;
     use crate::exec::fakes::chain;
     use proptest::prelude::*;
@@ -306,8 +350,21 @@ mod tests {
         parts: [usize; 3],
         max_attempts: u32,
         moves: Vec<Move>,
+        deliver: bool,
     ) -> std::result::Result<(), TestCaseError> {
         let (plan, action, deps) = chain(parts, (false, false));
+        let delivered = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let plan = match deliver {
+            true => {
+                let delivered = delivered.clone();
+                plan.deliver_results(Box::new(move |partition, part| {
+                    let value = *part.downcast::<u64>().expect("a u64 result");
+                    delivered.lock().unwrap().push((partition, value));
+                    Ok(())
+                }))
+            }
+            false => plan,
+        };
         let mut first_success: HashMap<(usize, usize), u64> = HashMap::new();
         let mut failures: HashMap<(usize, usize), u32> = HashMap::new();
         let mut finalized_at_completion: BTreeMap<usize, Shared> = BTreeMap::new();
@@ -391,7 +448,17 @@ mod tests {
                 prop_assert_eq!(aborted, 0);
                 let result = *result.downcast::<Vec<u64>>().unwrap();
                 let expected: Vec<u64> = (0..parts[2]).map(|p| first_success[&(2, p)]).collect();
-                prop_assert_eq!(result, expected);
+                if deliver {
+                    prop_assert_eq!(result, Vec::<u64>::new());
+                    let delivered = delivered.lock().unwrap();
+                    prop_assert_eq!(
+                        delivered.iter().map(|d| d.0).collect::<Vec<_>>(),
+                        (0..parts[2]).collect::<Vec<_>>()
+                    );
+                    prop_assert_eq!(delivered.iter().map(|d| d.1).collect::<Vec<_>>(), expected);
+                } else {
+                    prop_assert_eq!(result, expected);
+                }
                 for (stage, dep) in deps.iter().enumerate() {
                     let finalized = dep.finalized.lock().unwrap();
                     prop_assert_eq!(
@@ -415,6 +482,11 @@ mod tests {
                 message,
             }) => {
                 prop_assert_eq!(aborted, 1);
+                // What was delivered before the failure is a prefix, in order.
+                for (i, &(partition, value)) in delivered.lock().unwrap().iter().enumerate() {
+                    prop_assert_eq!(partition, i);
+                    prop_assert_eq!(value, first_success[&(2, i)]);
+                }
                 prop_assert_eq!(job, "model");
                 prop_assert!(message.starts_with("attempt") || lost_any, "{}", message);
                 if !lost_any {
@@ -433,8 +505,9 @@ mod tests {
             parts in [1..4usize, 1..4usize, 1..4usize],
             max_attempts in 1..4u32,
             moves in moves(),
+            deliver in any::<bool>(),
         ) {
-            check(parts, max_attempts, moves)?;
+            check(parts, max_attempts, moves, deliver)?;
         }
     }
 

@@ -3,16 +3,24 @@
 //! A [`Plan`] holds the typed, runnable graph; its [`PlanDesc`] is the part
 //! that travels (see [`crate::dag`]).
 
-use super::node::{AnyNode, Dep, ErasedAction, ShuffleDep};
+use super::node::{AnyNode, Dep, ErasedAction, PartResult, ShuffleDep};
 use crate::dag::{PlanDesc, StageDesc, StageKind};
+use crate::error::Result;
 use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+/// Takes a job's result partitions on the driver, in partition order, as
+/// they complete (see [`Plan::deliver_results`]).
+pub(crate) type Delivery = Box<dyn FnMut(usize, PartResult) -> Result<()> + Send>;
 
 /// A job's runnable plan: typed stages plus their description.
 pub struct Plan {
     pub(crate) action: Arc<dyn ErasedAction>,
     pub(crate) shuffles: Vec<Option<Arc<dyn ShuffleDep>>>,
     pub desc: PlanDesc,
+    /// Where the driver hands result partitions as they complete, instead
+    /// of merging them at the end; taken by the run that executes the plan.
+    delivery: Mutex<Option<Delivery>>,
 }
 
 /// The shuffles a node reads directly, through narrow dependencies only.
@@ -95,7 +103,25 @@ impl Plan {
                 default_parallelism,
                 stages,
             },
+            delivery: Mutex::new(None),
         }
+    }
+
+    /// Makes the run of this plan hand each result partition to `delivery`
+    /// on the driver, in partition order, as soon as it and every partition
+    /// before it have succeeded; the action then merges none of them. An
+    /// error from `delivery` fails the job.
+    pub(crate) fn deliver_results(self, delivery: Delivery) -> Plan {
+        *self.delivery.lock().unwrap_or_else(|e| e.into_inner()) = Some(delivery);
+        self
+    }
+
+    /// The delivery set by [`deliver_results`](Self::deliver_results), once.
+    pub(crate) fn take_delivery(&self) -> Option<Delivery> {
+        self.delivery
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
     }
 
     /// The id of the job this plan runs.

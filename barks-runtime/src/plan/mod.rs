@@ -10,4 +10,5 @@ mod cut;
 pub mod node;
 pub mod scope;
 
+pub(crate) use cut::Delivery;
 pub use cut::Plan;

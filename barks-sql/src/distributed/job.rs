@@ -67,6 +67,24 @@ pub(crate) fn run_query(
     context.run_job(args.into_job::<Vec<Batch>>(&COLLECT))
 }
 
+/// Runs `plan` on `context`'s master and hands its batches to `each` a
+/// result partition at a time, in partition order, as the partitions
+/// complete (see [`Context::run_job_streaming`]).
+pub(crate) fn stream_query(
+    context: &Context,
+    plan: Arc<dyn ExecutionPlan>,
+    task: Arc<TaskContext>,
+    mut each: impl FnMut(Vec<Batch>) -> Result<()> + Send + 'static,
+) -> Result<()> {
+    let each = move |_: usize, batches: Vec<Batch>| each(batches);
+    if let Master::Local { .. } = context.master() {
+        let stages = Stages::cut(plan).map_err(from_datafusion)?;
+        return context.run_streaming(|| lineage(&stages, &task, &[]).collect(), each);
+    }
+    let args = encode(&COLLECT, plan, &task, None)?;
+    context.run_job_streaming(args.into_job::<Vec<Batch>>(&COLLECT), each)
+}
+
 /// Runs `plan` on `context`'s master, writing its rows as `spec` says.
 pub(crate) fn run_write(
     context: &Context,

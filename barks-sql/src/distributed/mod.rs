@@ -65,7 +65,7 @@ mod scan;
 mod task;
 
 pub(crate) use fragments::Stages;
-pub(crate) use job::{run_query, run_write};
+pub(crate) use job::{run_query, run_write, stream_query};
 pub(crate) use joins::optimizer_rules;
 pub(crate) use lineage::lineage;
 pub(crate) use scan::DatasetTable;

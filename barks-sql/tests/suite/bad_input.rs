@@ -64,7 +64,7 @@ fn a_corrupt_parquet_file_is_a_clear_error() {
 }
 
 /// 50 good rows of `name,age` and a last one whose age is no number.
-fn people_csv_with_a_bad_row() -> String {
+pub(crate) fn people_csv_with_a_bad_row() -> String {
     let mut text = String::from("name,age\n");
     for i in 0..50 {
         text.push_str(&format!("p{i},{i}\n"));

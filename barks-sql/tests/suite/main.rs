@@ -15,6 +15,7 @@ mod datafusion_reference;
 mod s3;
 mod session;
 mod sort;
+mod stream;
 mod subqueries;
 mod tpch;
 

@@ -15,14 +15,14 @@ use std::sync::Arc;
 /// One row of the test table: a skewed key with nulls, a name with nulls,
 /// and a distinct value.
 #[derive(Debug, Clone, PartialEq)]
-struct Row {
-    k: Option<i64>,
-    s: Option<String>,
-    x: f64,
+pub(crate) struct Row {
+    pub(crate) k: Option<i64>,
+    pub(crate) s: Option<String>,
+    pub(crate) x: f64,
 }
 
 /// `n` rows: a third of the keys are 7, some keys and names are null.
-fn rows(n: usize) -> Vec<Row> {
+pub(crate) fn rows(n: usize) -> Vec<Row> {
     (0..n)
         .map(|i| {
             let h = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
@@ -40,7 +40,7 @@ fn rows(n: usize) -> Vec<Row> {
 }
 
 /// Writes `rows` as `files` Parquet files in `dir`.
-fn write(dir: &Path, rows: &[Row], files: usize) {
+pub(crate) fn write(dir: &Path, rows: &[Row], files: usize) {
     let schema = Arc::new(Schema::new(vec![
         Field::new("k", DataType::Int64, true),
         Field::new("s", DataType::Utf8, true),
@@ -58,7 +58,7 @@ fn write(dir: &Path, rows: &[Row], files: usize) {
     crate::parquet_files(dir, &batch, files);
 }
 
-fn read(batches: &[RecordBatch]) -> Vec<Row> {
+pub(crate) fn read(batches: &[RecordBatch]) -> Vec<Row> {
     let mut out = Vec::new();
     for b in batches {
         let k = b.column(0).as_any().downcast_ref::<Int64Array>().unwrap();

@@ -31,19 +31,46 @@ pub fn write_rows(
     schema: &Schema,
     batches: &[RecordBatch],
 ) -> Result<(), ArrowError> {
+    write_header(out, format, schema)?;
+    write_body(out, format, schema, batches)
+}
+
+/// Whether rows can be printed as they arrive: every format but the
+/// table, whose column widths depend on all the rows.
+pub fn streams(format: Format) -> bool {
+    format != Format::Table
+}
+
+/// Writes what comes before the rows: CSV's header line.
+pub fn write_header(
+    out: &mut impl Write,
+    format: Format,
+    schema: &Schema,
+) -> Result<(), ArrowError> {
+    if format == Format::Csv {
+        let header: Vec<_> = (schema.fields().iter())
+            .map(|f| csv_field(f.name()))
+            .collect();
+        writeln!(out, "{}", header.join(","))?;
+    }
+    Ok(())
+}
+
+/// Writes `batches` after the header; for a format that
+/// [`streams`], called once per arriving part of the rows.
+pub fn write_body(
+    out: &mut impl Write,
+    format: Format,
+    schema: &Schema,
+    batches: &[RecordBatch],
+) -> Result<(), ArrowError> {
     match format {
         Format::Table => {
             let rows = batches.iter().map(RecordBatch::num_rows).sum();
             let table = barks::sql::show_string(schema, batches, rows, false);
             out.write_all(table.as_bytes())?;
         }
-        Format::Csv => {
-            let header: Vec<_> = (schema.fields().iter())
-                .map(|f| csv_field(f.name()))
-                .collect();
-            writeln!(out, "{}", header.join(","))?;
-            write_delimited(out, batches, ",", |text| csv_field(text).into_owned())?;
-        }
+        Format::Csv => write_delimited(out, batches, ",", |text| csv_field(text).into_owned())?,
         Format::Tsv => write_delimited(out, batches, "\t", str::to_string)?,
         Format::Json => {
             let mut writer = arrow::json::WriterBuilder::new()

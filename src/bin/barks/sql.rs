@@ -7,7 +7,7 @@ use crate::shell;
 use crate::split::Pending;
 use barks::runtime::cluster::net::Secret;
 use barks::runtime::context::master_url;
-use barks::sql::Session;
+use barks::sql::{DataFrame, Session};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -26,8 +26,10 @@ Ctrl-D quits, Ctrl-C drops the statement being typed; history in \
 ~/.barks_history), a failed statement prints its error and the prompt \
 goes on; from a pipe or a file, as a script (the first failure stops it).
 
-Each query's rows are printed to standard output; after each statement, \
-the time it took (and the rows a query fetched) to standard error.",
+Each query's rows are printed to standard output (with csv, tsv and json \
+as they reach the driver, a result partition at a time; a table once all \
+have arrived); after each statement, the time it took (and the rows a \
+query fetched) to standard error.",
     after_help = "\
 Examples:
   barks sql -e \"CREATE EXTERNAL TABLE t STORED AS PARQUET LOCATION 't/'; SELECT * FROM t\"
@@ -169,15 +171,36 @@ impl Runner {
             eprintln!("Time taken: {:.3} seconds", started.elapsed().as_secs_f64());
             return Ok(Flow::Continue);
         }
-        let batches = df.collect()?;
-        let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
-        let mut text = Vec::new();
-        format::write_rows(&mut text, self.format, &schema, &batches)?;
+        let rows = if format::streams(self.format) {
+            self.print_as_they_arrive(&df)?
+        } else {
+            let batches = df.collect()?;
+            let mut text = Vec::new();
+            format::write_rows(&mut text, self.format, &schema, &batches)?;
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(&text)?;
+            stdout.flush()?;
+            batches.iter().map(|b| b.num_rows()).sum()
+        };
         let taken = started.elapsed().as_secs_f64();
-        let mut stdout = std::io::stdout().lock();
-        stdout.write_all(&text)?;
-        stdout.flush()?;
         eprintln!("Time taken: {taken:.3} seconds, Fetched {rows} row(s)");
         Ok(Flow::Continue)
+    }
+
+    /// Prints a query's rows a result partition at a time, as they reach
+    /// the driver; returns how many there were. A query that fails part-way
+    /// has printed the rows before the failure.
+    fn print_as_they_arrive(&self, df: &DataFrame) -> Result<usize> {
+        let schema = df.schema();
+        let mut stdout = std::io::stdout().lock();
+        format::write_header(&mut stdout, self.format, &schema)?;
+        let mut rows = 0;
+        for batch in df.to_local_iterator()? {
+            let batch = batch?;
+            rows += batch.num_rows();
+            format::write_body(&mut stdout, self.format, &schema, &[batch])?;
+            stdout.flush()?;
+        }
+        Ok(rows)
     }
 }
