@@ -1,7 +1,7 @@
 //! Shuffle map outputs spilled to the workers' local disks, on
 //! `local-cluster[2,1]` (worker processes of this test binary, over QUIC).
 //!
-//! With a shuffle memory budget of 1 byte every map output goes to a spill
+//! With a memory budget of 1 byte every map output goes to a spill
 //! file; the shuffle-heavy operators (`reduce_by_key`, `group_by_key`,
 //! `join`, `sort_by_key`) must still give what `local[2]` and a sequential
 //! model give. The spill files are observed from inside a job (a reduce task
@@ -10,23 +10,27 @@
 //! middle of a job is a fetch failure: the map output is recomputed and the
 //! job's result is unchanged.
 //!
-//! The spill settings are given in code (`ContextBuilder::worker_spill`);
+//! The spill settings are given in code (`ContextBuilder::worker_memory`);
 //! the context hands them to the worker processes it starts.
 
+#[allow(dead_code)] // The operator tests' strategies are not used here.
+mod common;
+
 use barks::prelude::*;
-use barks::runtime::cluster::SpillOptions;
+use barks::runtime::memory::MemoryOptions;
+use common::files_under;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 // ---- harness ---------------------------------------------------------------
 
-/// A `local-cluster[2,1]` whose workers keep `budget` of shuffle output in
-/// memory and spill into `dir`.
+/// A `local-cluster[2,1]` whose workers have a memory budget of `budget`
+/// and spill into `dir`.
 fn cluster(budget: u64, dir: &Path) -> barks::runtime::Result<Context> {
     Context::builder("local-cluster[2,1]")
-        .worker_spill(SpillOptions {
-            shuffle_memory: budget,
+        .worker_memory(MemoryOptions {
+            memory: budget,
             spill_dir: dir.to_path_buf(),
         })
         .build()
@@ -34,20 +38,6 @@ fn cluster(budget: u64, dir: &Path) -> barks::runtime::Result<Context> {
 
 fn local() -> Context {
     Context::new("local[2]").unwrap()
-}
-
-/// Every file under `dir`, recursively.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(files_under(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }
 
 /// The spill files under `dir`.

@@ -3,17 +3,17 @@
 //! `BARKS_MASTER`.
 
 use crate::cluster::net::{NetConfig, Secret};
-use crate::cluster::{
-    Cluster, LocalWorkers, SpillOptions, Timeouts, build_fingerprint, keep_constructor,
-};
+use crate::cluster::{Cluster, LocalWorkers, Timeouts, build_fingerprint, keep_constructor};
 use crate::error::{Error, Result};
 use crate::exec::local;
 use crate::job::Job;
+use crate::memory::{Memory, MemoryOptions};
 use crate::ops::action::Output;
 use crate::plan::Plan;
 use crate::plan::scope;
 use std::any::Any;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -115,6 +115,9 @@ impl Master {
 pub struct Context {
     master: Master,
     max_task_attempts: u32,
+    /// This process's execution memory budget and spill area (local mode's
+    /// tasks; a cluster's workers have their own).
+    memory: Arc<Memory>,
     /// The driver side of a cluster master; its workers stop when the last
     /// clone of the context is dropped.
     cluster: Option<Arc<Cluster>>,
@@ -128,7 +131,9 @@ pub struct ContextBuilder {
     master: String,
     max_task_attempts: Option<u32>,
     timeouts: Option<Timeouts>,
-    worker_spill: Option<SpillOptions>,
+    memory: Option<u64>,
+    spill_dir: Option<PathBuf>,
+    worker_memory: Option<MemoryOptions>,
     secret: Option<Secret>,
 }
 
@@ -162,11 +167,30 @@ impl ContextBuilder {
         self
     }
 
-    /// How the workers of a `local-cluster` keep shuffle outputs: their
-    /// memory budget and spill directory (default: what each worker's own
-    /// environment says, see [`SpillOptions::from_env`]).
-    pub fn worker_spill(mut self, spill: SpillOptions) -> Self {
-        self.worker_spill = Some(spill);
+    /// The execution memory budget of this process's tasks, in bytes
+    /// (default `BARKS_MEMORY`, else 60% of the machine's memory or of the
+    /// cgroup's limit; `u64::MAX` is unlimited). Operators and shuffle
+    /// outputs spill what does not fit. A `local-cluster`'s workers get it
+    /// too, unless [`worker_memory`](Self::worker_memory) says otherwise.
+    pub fn memory(mut self, bytes: u64) -> Self {
+        self.memory = Some(bytes);
+        self
+    }
+
+    /// Where this process spills (default `BARKS_SPILL_DIR`, else the
+    /// system temp directory): a directory of its own is made inside on the
+    /// first spill and removed when the context is dropped.
+    pub fn spill_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.spill_dir = Some(dir.into());
+        self
+    }
+
+    /// The memory budget and spill directory of each worker of a
+    /// `local-cluster` (default: the context's [`memory`](Self::memory) if
+    /// set, else what each worker's own environment says, else the default
+    /// budget divided among the workers).
+    pub fn worker_memory(mut self, memory: MemoryOptions) -> Self {
+        self.worker_memory = Some(memory);
         self
     }
 
@@ -184,19 +208,38 @@ impl ContextBuilder {
             Some(timeouts) => timeouts,
             None => Timeouts::from_env()?,
         };
+        let env = MemoryOptions::from_env()?;
+        let options = MemoryOptions {
+            memory: self.memory.unwrap_or(env.memory),
+            spill_dir: self.spill_dir.unwrap_or(env.spill_dir),
+        };
         let cluster = match master {
             Master::Local { .. } => None,
-            Master::LocalCluster { workers, slots } => Some(start_local_cluster(
-                workers,
-                slots,
-                timeouts,
-                self.worker_spill.as_ref(),
-            )?),
+            Master::LocalCluster { workers, slots } => {
+                let worker_memory = match (self.worker_memory, self.memory) {
+                    (Some(given), _) => Some(given),
+                    (None, Some(_)) => Some(options.clone()),
+                    (None, None) if MemoryOptions::memory_in_env() => None,
+                    // Every worker would take the default share of the
+                    // machine: divide it among them.
+                    (None, None) => Some(MemoryOptions {
+                        memory: options.memory / workers.max(1) as u64,
+                        spill_dir: options.spill_dir.clone(),
+                    }),
+                };
+                Some(start_local_cluster(
+                    workers,
+                    slots,
+                    timeouts,
+                    worker_memory.as_ref(),
+                )?)
+            }
             Master::Quic { addr } => Some(listen(addr, timeouts, self.secret)?),
         };
         let default_attempts = if cluster.is_some() { 4 } else { 1 };
         Ok(Context {
             max_task_attempts: self.max_task_attempts.unwrap_or(default_attempts),
+            memory: Memory::new(&options),
             master,
             cluster: cluster.map(Arc::new),
         })
@@ -234,7 +277,9 @@ impl Context {
             master: master.to_string(),
             max_task_attempts: None,
             timeouts: None,
-            worker_spill: None,
+            memory: None,
+            spill_dir: None,
+            worker_memory: None,
             secret: None,
         }
     }
@@ -275,6 +320,33 @@ impl Context {
     pub fn with_max_task_attempts(mut self, attempts: u32) -> Context {
         self.max_task_attempts = attempts.max(1);
         self
+    }
+
+    /// Gives this process's tasks an execution memory budget of `bytes`
+    /// (see [`ContextBuilder::memory`]); the workers of a running cluster
+    /// keep theirs.
+    ///
+    /// ```
+    /// use barks_runtime::{Context, parallelize};
+    ///
+    /// let ctx = Context::new("local[2]").unwrap().with_memory(4 << 10);
+    /// assert_eq!(ctx.memory_budget(), 4 << 10);
+    /// let sorted = ctx
+    ///     .run(|| parallelize((0..10_000u32).rev().map(|n| (n, ())).collect(), Some(4)).sort_by_key(true).keys().collect())
+    ///     .unwrap();
+    /// assert_eq!(sorted, (0..10_000).collect::<Vec<_>>());
+    /// ```
+    pub fn with_memory(mut self, bytes: u64) -> Context {
+        self.memory = Memory::new(&MemoryOptions {
+            memory: bytes,
+            spill_dir: self.memory.spills.base().to_path_buf(),
+        });
+        self
+    }
+
+    /// This process's execution memory budget, in bytes.
+    pub fn memory_budget(&self) -> u64 {
+        self.memory.budget.limit()
     }
 
     /// The master jobs run on.
@@ -392,7 +464,9 @@ impl Context {
     fn execute_erased(&self, plan: &Plan) -> Result<Box<dyn Any + Send>> {
         match (&self.master, &self.cluster) {
             (_, Some(cluster)) => cluster.run(plan, self.max_task_attempts),
-            (Master::Local { threads }, None) => local::run(plan, *threads, self.max_task_attempts),
+            (Master::Local { threads }, None) => {
+                local::run(plan, *threads, self.max_task_attempts, &self.memory)
+            }
             (_, None) => Err(Error::Internal("a cluster master without a cluster".into())),
         }
     }
@@ -403,7 +477,7 @@ fn start_local_cluster(
     workers: usize,
     slots: usize,
     timeouts: Timeouts,
-    spill: Option<&SpillOptions>,
+    memory: Option<&MemoryOptions>,
 ) -> Result<Cluster> {
     keep_constructor();
     let secret = Secret::generate();
@@ -417,7 +491,7 @@ fn start_local_cluster(
         cluster.address(),
         secret.expose()
     );
-    let local = LocalWorkers::spawn(workers, slots, cluster.address(), &secret, spill)?;
+    let local = LocalWorkers::spawn(workers, slots, cluster.address(), &secret, memory)?;
     let cluster = cluster.with_local_workers(local);
     cluster.wait_for_slots(workers * slots, LOCAL_CLUSTER_START)?;
     Ok(cluster)

@@ -182,6 +182,13 @@ impl JobCounters {
         }
     }
 
+    /// The sum of counter `name` over the slots this run recorded.
+    pub(crate) fn total(&self, name: &str) -> u64 {
+        self.values.get(name).map_or(0, |slots| {
+            slots.values().fold(0, |sum, v| sum.saturating_add(*v))
+        })
+    }
+
     /// Publishes every counter this run recorded (see the module docs).
     pub(crate) fn publish(self) {
         lock_published().extend(self.values);

@@ -63,6 +63,10 @@ pub enum Error {
         peer: Option<std::net::SocketAddr>,
         message: String,
     },
+    /// An operator could not get the memory it needs within the execution
+    /// memory budget, even after spilling; `operator` names it, `message`
+    /// gives the sizes and the budget.
+    Memory { operator: String, message: String },
     /// A task could not read map output `map` of shuffle `shuffle` (its
     /// worker is gone): the scheduler recomputes it instead of charging the
     /// task an attempt.
@@ -106,6 +110,7 @@ impl fmt::Display for Error {
             ),
             Error::Io { path, message } => write!(f, "{}: {message}", path.display()),
             Error::Input { location, message } => write!(f, "{location}: {message}"),
+            Error::Memory { operator, message } => write!(f, "{operator} {message}"),
             Error::Args { job, message } => write!(f, "arguments of job `{job}`: {message}"),
             Error::UnknownJob { id } => write!(
                 f,

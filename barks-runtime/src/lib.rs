@@ -11,6 +11,7 @@
 //! | --- | --- |
 //! | [`dag`] | plan descriptors and the scheduler state machine (a leaf: no I/O) |
 //! | [`records`] | `BoxIter` and the codec |
+//! | `spill`, [`memory`] | spill files; the execution memory budget, reservations, task memory metrics |
 //! | [`agg`] | key tables, dense tables, partitioned aggregation, grouping |
 //! | [`plan`] | the lineage graph and stage cutting |
 //! | `shuffle` | hash, range and indexed shuffles |
@@ -27,10 +28,12 @@ pub mod data;
 pub mod error;
 mod exec;
 pub mod job;
+pub mod memory;
 pub mod ops;
 pub mod plan;
 pub mod records;
 mod shuffle;
+mod spill;
 
 pub use context::{Context, ContextBuilder, Master};
 pub use data::{Data, JobArg, Key, SortKey};

@@ -16,8 +16,9 @@ use std::path::{Path, PathBuf};
 /// barks-runtime's units by layer, lowest first.
 const RUNTIME: &[&[&str]] = &[
     &["dag", "error", "data"],
-    &["records", "agg", "counters"],
+    &["records", "agg", "counters", "spill"],
     &["plan"],
+    &["memory"],
     &["shuffle"],
     &["ops"],
     &["job", "exec"],
@@ -181,11 +182,11 @@ fn runtime_folders_import_only_lower_layers() {
     );
 }
 
-/// `cluster/`'s own parts, lowest first: the transport and the spill files
-/// know nothing of workers or drivers; the driver is on top.
+/// `cluster/`'s own parts, lowest first: the transport knows nothing of
+/// workers or drivers; the driver is on top.
 const CLUSTER: &[&[&str]] = &[
-    &["net", "spill", "fingerprint", "logging"],
-    &["protocol", "blocks"],
+    &["net", "fingerprint", "logging"],
+    &["protocol"],
     &["fetch", "fuzzing"],
     &["worker"],
     &["entry"],

@@ -52,12 +52,14 @@ pub const ENV_SECRET: (&str, &str) = (
     "the cluster secret of a quic:// master, or the file holding it",
 );
 
-/// The shuffle spill settings of cluster workers (a `local-cluster`'s
-/// workers inherit the driver's environment).
+/// The execution memory budget and spill directory (of the driver's local
+/// tasks and of cluster workers; a `local-cluster`'s workers inherit the
+/// driver's environment).
 pub const ENV_SPILL: (&str, &str) = (
-    "BARKS_SHUFFLE_MEMORY, BARKS_SPILL_DIR",
-    "a cluster worker's in-memory shuffle budget (default 1g) and where it spills beyond \
-     it (default: the system temp directory)",
+    "BARKS_MEMORY, BARKS_SPILL_DIR",
+    "the execution memory budget of a process's tasks, e.g. 2g (default: 60% of the \
+     machine's memory or of the cgroup's limit), and where they spill what does not fit \
+     (default: the system temp directory)",
 );
 
 /// The cluster driver's timeouts.

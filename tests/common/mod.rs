@@ -1,4 +1,5 @@
-//! Input strategies shared by the local and the cluster operator tests.
+//! Input strategies shared by the local and the cluster operator tests,
+//! and [`files_under`] for the tests that look for spill files.
 
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -22,4 +23,19 @@ pub fn pairs() -> impl Strategy<Value = Vec<(u8, i32)>> {
         0..80,
     );
     prop_oneof![1 => Just(Vec::new()), 3 => uniform, 3 => skewed]
+}
+
+/// Every file under `dir`, recursively (none if it does not exist).
+#[allow(dead_code)] // Not every test binary that includes this module uses it.
+pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
 }

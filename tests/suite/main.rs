@@ -22,6 +22,7 @@ mod failures;
 mod formats;
 mod from_arrow;
 mod jobs;
+mod memory;
 mod mongodb;
 mod mssql;
 mod operators;

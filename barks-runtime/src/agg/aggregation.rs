@@ -166,6 +166,30 @@ impl<K: Hash + Eq + 'static, V, C> Aggregation<K, V, C> {
         self.count_added(added);
     }
 
+    /// What the aggregation holds: entries (keys, or records of a split
+    /// one), and the bytes of their slots (not what they point to).
+    pub(crate) fn held(&self) -> (usize, usize) {
+        match self {
+            Aggregation::Table { table, .. } => (table.len(), table.slot_bytes()),
+            Aggregation::Parts(parts) => parts.parts.iter().fold((0, 0), |(n, bytes), part| {
+                (
+                    n + part.combiners.len() + part.values.len(),
+                    bytes
+                        + part.combiners.capacity() * size_of::<(K, C)>()
+                        + part.values.capacity() * size_of::<(K, V)>(),
+                )
+            }),
+        }
+    }
+
+    /// The combiner of `key`, if it is in the table (not yet split).
+    pub(crate) fn combiner_of(&mut self, key: &K) -> Option<&C> {
+        match self {
+            Aggregation::Table { table, .. } => table.get_mut(key).map(|c| &*c),
+            Aggregation::Parts(_) => None,
+        }
+    }
+
     /// A cursor on the table's slots, if it is a direct-address one.
     fn cursor(&mut self) -> Option<Cursor<C>> {
         match self {

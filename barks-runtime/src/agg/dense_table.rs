@@ -177,6 +177,11 @@ impl<C> DenseTable<C> {
         self.len
     }
 
+    /// The bytes of its slots and bitmap (not what the values point to).
+    pub(crate) fn slot_bytes(&self) -> usize {
+        self.values.len() * size_of::<C>() + self.present.len() * 8
+    }
+
     #[cold]
     fn grow_to(&mut self, index: u64) -> bool {
         let (index, old_base, old_slots) = (

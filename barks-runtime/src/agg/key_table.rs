@@ -78,6 +78,15 @@ impl<K: Hash + Eq + 'static, C> KeyTable<K, C> {
         }
     }
 
+    /// The bytes the table itself takes (not what keys and values point
+    /// to): its slots, whether used or not.
+    pub(crate) fn slot_bytes(&self) -> usize {
+        match self {
+            KeyTable::Dense(table, _) => table.slot_bytes(),
+            KeyTable::Hash(table) => table.capacity() * (size_of::<(K, C)>() + 1),
+        }
+    }
+
     /// Whether the keys are in a hash table (not a direct-address one).
     pub(crate) fn is_hash(&self) -> bool {
         matches!(self, KeyTable::Hash(_))

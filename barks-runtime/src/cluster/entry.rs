@@ -5,9 +5,9 @@
 //! its own worker without any code in its `main`.
 
 use super::net::Secret;
-use super::spill::options::SpillOptions;
 use super::worker::{WorkerOptions, run_worker, run_worker_with};
 use crate::error::{Error, Result};
+use crate::memory::MemoryOptions;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 
@@ -69,7 +69,7 @@ fn resolve(addr: &str) -> Result<SocketAddr> {
 
 const USAGE: &str = "\
 usage: worker --join HOST:PORT [--slots N] [--secret S | --secret-file PATH] [--bind IP:PORT]
-              [--shuffle-memory BYTES] [--spill-dir DIR]
+              [--memory BYTES] [--spill-dir DIR]
 
 Joins the barks driver at HOST:PORT (a driver started with --master quic://HOST:PORT)
 and runs its tasks until the driver exits. A worker runs only the jobs compiled into
@@ -82,8 +82,10 @@ flags:
   --secret-file PATH       a file holding the cluster secret (default: BARKS_SECRET_FILE)
   --bind IP:PORT           where other workers fetch this one's shuffle blocks (default:
                            this machine's address towards the driver, any port)
-  --shuffle-memory BYTES   how much shuffle map output is kept in memory, e.g. 512m or
-                           2g (default: BARKS_SHUFFLE_MEMORY, else 1g); more is spilled
+  --memory BYTES           the execution memory budget the worker's tasks share, e.g.
+                           512m, 2g or unlimited (default: BARKS_MEMORY, else 60% of
+                           the machine's memory or of the cgroup's limit); operators
+                           and shuffle outputs spill what does not fit
   --spill-dir DIR          where the worker makes its spill directory, removed when it
                            exits (default: BARKS_SPILL_DIR, else the system temp directory)
   -h, --help               print this help and exit
@@ -92,7 +94,7 @@ environment:
   BARKS_SECRET, BARKS_SECRET_FILE
                            the cluster secret, or the file holding it, when neither
                            --secret nor --secret-file is given
-  BARKS_SHUFFLE_MEMORY     the shuffle memory budget when --shuffle-memory is not given
+  BARKS_MEMORY             the execution memory budget when --memory is not given
   BARKS_SPILL_DIR          the spill directory's parent when --spill-dir is not given
   BARKS_LOG                what is logged to stderr: error, warn, info, debug or trace
                            (default warn)";
@@ -132,7 +134,7 @@ fn parse_and_run(args: Vec<String>) -> Result<()> {
     let mut secret = None;
     let mut secret_file = None;
     let mut bind = None;
-    let mut shuffle_memory = None;
+    let mut memory = None;
     let mut spill_dir = None;
     let mut it = args.into_iter();
     while let Some(arg) = it.next() {
@@ -166,7 +168,7 @@ fn parse_and_run(args: Vec<String>) -> Result<()> {
                         .map_err(|e| usage(format!("--bind `{v}`: {e}")))?,
                 )
             }
-            "--shuffle-memory" => shuffle_memory = Some(value()?),
+            "--memory" => memory = Some(value()?),
             "--spill-dir" => spill_dir = Some(value()?),
             other => return Err(usage(format!("unknown argument `{other}`"))),
         }
@@ -174,7 +176,7 @@ fn parse_and_run(args: Vec<String>) -> Result<()> {
     let join = join.ok_or_else(|| usage("--join is required".into()))?;
     let secret = Secret::from_sources(secret.as_deref(), secret_file.as_deref())?
         .ok_or_else(|| usage("no cluster secret given".into()))?;
-    let spill = SpillOptions::parse(shuffle_memory.as_deref(), spill_dir.as_deref())?;
+    let memory = MemoryOptions::parse(memory.as_deref(), spill_dir.as_deref())?;
     run_worker_with(
         WorkerOptions {
             join: resolve(&join)?,
@@ -183,6 +185,6 @@ fn parse_and_run(args: Vec<String>) -> Result<()> {
             secret,
             bind,
         },
-        spill,
+        memory,
     )
 }

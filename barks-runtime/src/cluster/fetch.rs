@@ -5,12 +5,12 @@
 //! worker or from this one's store, is a fetch failure: the scheduler
 //! recomputes that map output.
 
-use super::blocks::BlockStore;
 use super::net::{FrameReceiver, FrameSender, Listener, NetConfig, Peer, Role, connect};
 use super::protocol::{CHUNK, FetchReply, FetchRequest, MAX_PREALLOCATED_BLOCK, ShuffleInput};
 use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::plan::node::{Shared, ShuffleOutputs, ShuffleSource};
+use crate::shuffle::store::BlockStore;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -7,8 +7,8 @@
 
 use super::entry::{JOIN_ENV, SLOTS_ENV};
 use super::net::Secret;
-use super::spill::options::{SHUFFLE_MEMORY_ENV, SPILL_DIR_ENV, SpillOptions};
 use crate::error::{Error, Result};
+use crate::memory::{MEMORY_ENV, MemoryOptions, SPILL_DIR_ENV};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
@@ -21,14 +21,14 @@ pub struct LocalWorkers {
 
 impl LocalWorkers {
     /// Starts `workers` processes of this binary that join `driver` with
-    /// `slots` slots each, spilling as `spill` says (else as their own
-    /// environment says).
+    /// `slots` slots each, with the memory budget and spill directory
+    /// `memory` gives (else what their own environment says).
     pub(crate) fn spawn(
         workers: usize,
         slots: usize,
         driver: SocketAddr,
         secret: &Secret,
-        spill: Option<&SpillOptions>,
+        memory: Option<&MemoryOptions>,
     ) -> Result<Self> {
         let exe = std::env::current_exe().map_err(|e| Error::io("<current executable>", e))?;
         let mut children = Vec::with_capacity(workers);
@@ -41,10 +41,10 @@ impl LocalWorkers {
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::inherit());
-            if let Some(spill) = spill {
+            if let Some(memory) = memory {
                 command
-                    .env(SHUFFLE_MEMORY_ENV, spill.shuffle_memory.to_string())
-                    .env(SPILL_DIR_ENV, &spill.spill_dir);
+                    .env(MEMORY_ENV, memory.memory.to_string())
+                    .env(SPILL_DIR_ENV, &memory.spill_dir);
             }
             die_with_parent(&mut command);
             children.push(

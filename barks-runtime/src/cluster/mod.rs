@@ -1,6 +1,5 @@
 //! Cluster mode: driver and workers over QUIC.
 
-mod blocks;
 mod driver;
 mod entry;
 mod fetch;
@@ -10,7 +9,6 @@ mod launch;
 mod logging;
 pub mod net;
 mod protocol;
-mod spill;
 mod worker;
 
 pub(crate) use driver::Cluster;
@@ -20,5 +18,4 @@ pub use entry::worker_main;
 pub use fingerprint::build_fingerprint;
 pub use fuzzing::fuzz_decode;
 pub use launch::LocalWorkers;
-pub use spill::options::{DEFAULT_SHUFFLE_MEMORY, SHUFFLE_MEMORY_ENV, SPILL_DIR_ENV, SpillOptions};
 pub use worker::{WorkerOptions, run_worker, run_worker_with};

@@ -2,17 +2,17 @@
 //! compiled-in registry, runs the tasks it is given on `slots` threads,
 //! keeps map outputs and serves their blocks to other workers.
 
-use super::blocks::BlockStore;
 use super::fetch::{Fetcher, RemoteShuffles, read_reply, serve_blocks};
 use super::fingerprint::build_fingerprint;
 use super::net::{NetConfig, Peer, Role, Secret, connect};
 use super::protocol::{CHUNK, Launch, Outcome, TaskDone, ToDriver, ToWorker, Upstream};
-use super::spill::options::SpillOptions;
 use crate::dag::PlanDesc;
 use crate::error::{Error, Result};
-use crate::exec::task::{TaskFailure, TaskOutput, run_task};
+use crate::exec::task::{TaskEnv, TaskFailure, TaskOutput, run_task};
 use crate::job::find_job;
+use crate::memory::{Memory, MemoryOptions, bytes};
 use crate::plan::Plan;
+use crate::shuffle::store::BlockStore;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::sync::mpsc;
@@ -43,25 +43,33 @@ type PlanSlot = Arc<OnceLock<std::result::Result<Arc<Plan>, String>>>;
 struct Worker {
     handle: Handle,
     driver: Peer,
+    memory: Arc<Memory>,
     store: Arc<BlockStore>,
     fetcher: Arc<Fetcher>,
     descs: Mutex<HashMap<u64, (PlanDesc, PlanSlot)>>,
 }
 
 /// Runs a worker until its driver goes away or sends `Shutdown`, with the
-/// shuffle memory budget and spill directory of `BARKS_SHUFFLE_MEMORY` and
-/// `BARKS_SPILL_DIR` (see [`SpillOptions`]).
+/// execution memory budget and spill directory of `BARKS_MEMORY` and
+/// `BARKS_SPILL_DIR` (see [`MemoryOptions`]).
 pub fn run_worker(options: WorkerOptions) -> Result<()> {
-    run_worker_with(options, SpillOptions::from_env()?)
+    run_worker_with(options, MemoryOptions::from_env()?)
 }
 
-/// Runs a worker that keeps shuffle map outputs as `spill` says.
-pub fn run_worker_with(options: WorkerOptions, spill: SpillOptions) -> Result<()> {
+/// Runs a worker whose tasks share the memory budget `memory` gives and
+/// spill where it says.
+pub fn run_worker_with(options: WorkerOptions, memory: MemoryOptions) -> Result<()> {
     super::logging::init();
     let runtime =
         Runtime::new().map_err(|e| net_error(None, format!("cannot start tokio: {e}")))?;
     let config = Arc::new(NetConfig::new(options.secret.clone(), build_fingerprint()));
-    let store = Arc::new(BlockStore::new(&spill)?);
+    log::info!(
+        "execution memory budget {}; spilling under {}",
+        bytes(memory.memory),
+        memory.spill_dir.display()
+    );
+    let memory = Memory::new(&memory);
+    let store = Arc::new(BlockStore::new(memory.clone()));
     let _remove_spills = store.remove_spills_on_drop();
     let bind = match options.bind {
         Some(bind) => bind,
@@ -122,6 +130,7 @@ pub fn run_worker_with(options: WorkerOptions, spill: SpillOptions) -> Result<()
             blocks_at,
             store.clone(),
         )),
+        memory,
         store,
         descs: Mutex::default(),
     });
@@ -217,8 +226,13 @@ impl Worker {
                     launch.inputs,
                     self.fetcher.clone(),
                 ));
-                let (done, counters) = run_task(&plan, task.into(), shuffles);
-                let (outcome, payload) = self.finish(run, &plan, task.stage, task.partition, done);
+                let env = TaskEnv {
+                    run,
+                    memory: &self.memory,
+                    store: &self.store,
+                };
+                let (done, counters) = run_task(&plan, task.into(), shuffles, &env);
+                let (outcome, payload) = self.finish(&plan, task.stage, done);
                 (outcome, payload, counters.into_wire())
             }
         };
@@ -242,28 +256,19 @@ impl Worker {
         }
     }
 
-    /// Keeps a map output and encodes what the driver gets.
+    /// Encodes what the driver gets of a task.
     fn finish(
         &self,
-        run: u64,
         plan: &Plan,
         stage: usize,
-        partition: usize,
         done: std::result::Result<TaskOutput, TaskFailure>,
     ) -> (Outcome, Vec<u8>) {
         let encoded = match done {
-            Ok(TaskOutput::Map(output)) => {
+            Ok(TaskOutput::Map(summary)) => {
                 let Some(Some(dep)) = plan.shuffles.get(stage) else {
                     return failed(format!("stage {stage} of the plan is not a map stage"));
                 };
-                let summary = dep
-                    .encode_summary_part(output.summary.as_ref())
-                    .and_then(|bytes| {
-                        let key = (run, dep.id(), partition);
-                        self.store
-                            .put(key, output.data, dep.clone())
-                            .map(|()| bytes)
-                    });
+                let summary = dep.encode_summary_part(summary.as_ref());
                 summary.map(|bytes| {
                     (
                         Outcome::Map {

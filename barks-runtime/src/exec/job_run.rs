@@ -23,6 +23,7 @@ use crate::counters::{JobCounters, TaskCounters};
 use crate::dag::{Command, Event, Scheduler, TaskId};
 use crate::error::{Error, Result};
 use crate::exec::task::panic_message;
+use crate::memory::MemoryMetrics;
 use crate::plan::Delivery;
 use crate::plan::Plan;
 use crate::plan::node::{PartResult, Shared};
@@ -97,6 +98,7 @@ pub(crate) fn run(
     plan.action.prepare()?;
     let mut job = JobRun::new(plan, max_attempts);
     let result = drive(&mut job);
+    MemoryMetrics::finished_job(plan.job(), &job.counters);
     std::mem::take(&mut job.counters).publish();
     if result.is_err() {
         plan.action.abort();

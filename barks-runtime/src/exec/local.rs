@@ -1,27 +1,40 @@
 //! Local mode: the job-run core's steps run on N threads of this process
-//! ([`TaskPool`]), and shuffle outputs stay in memory ([`MemoryShuffles`])
-//! until their last reader completes ([`Readers`]).
+//! ([`TaskPool`]), and shuffle outputs stay in the run's [`BlockStore`]
+//! (in memory as far as the budget allows, else spilled) until their last
+//! reader completes ([`Readers`]).
 
 use crate::counters::TaskCounters;
 use crate::dag::readers::Readers;
 use crate::dag::{StageKind, TaskId};
 use crate::error::{Error, Result};
 use crate::exec::job_run::{self, JobRun, Progress, Step};
-use crate::exec::task::{TaskFailure, TaskOutput, run_task};
+use crate::exec::task::{TaskEnv, TaskFailure, TaskOutput, run_task};
+use crate::memory::Memory;
 use crate::plan::Plan;
 use crate::plan::node::{Shared, ShuffleOutputs, ShuffleSource};
+use crate::shuffle::store::BlockStore;
 use std::any::Any;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 use std::thread::Scope;
 
-/// Runs `plan` on `threads` threads, giving each task `max_attempts` attempts,
-/// and publishes the counters its successful tasks recorded.
-pub(crate) fn run(plan: &Plan, threads: usize, max_attempts: u32) -> Result<Box<dyn Any + Send>> {
-    job_run::run(plan, max_attempts, |job| {
-        std::thread::scope(|scope| drive(job, scope, threads.max(1)))
-    })
+/// Runs `plan` on `threads` threads within `memory`'s budget, giving each
+/// task `max_attempts` attempts, and publishes the counters its successful
+/// tasks recorded. Whatever the run spilled is removed when it ends.
+pub(crate) fn run(
+    plan: &Plan,
+    threads: usize,
+    max_attempts: u32,
+    memory: &Arc<Memory>,
+) -> Result<Box<dyn Any + Send>> {
+    let run = memory.next_run();
+    let shuffles = Arc::new(LocalShuffles::new(plan, run, memory.clone()));
+    let result = job_run::run(plan, max_attempts, |job| {
+        std::thread::scope(|scope| drive(job, scope, threads.max(1), &shuffles))
+    });
+    shuffles.store.drop_run(run);
+    result
 }
 
 /// Feeds the job-run core with what the task threads report until the job
@@ -30,11 +43,11 @@ fn drive<'scope, 'env>(
     job: &mut JobRun<'env>,
     scope: &'scope Scope<'scope, 'env>,
     threads: usize,
+    shuffles: &Arc<LocalShuffles>,
 ) -> Result<Box<dyn Any + Send>> {
     let plan = job.plan();
-    let shuffles = Arc::new(MemoryShuffles::new(plan));
     let mut readers = Readers::new(&plan.desc.stages);
-    let pool = TaskPool::start(scope, plan, &shuffles, threads)?;
+    let pool = TaskPool::start(scope, plan, shuffles, threads)?;
     let mut progress = job.start();
     loop {
         let steps = match progress {
@@ -60,15 +73,10 @@ fn drive<'scope, 'env>(
         }
         let (task, outcome, recorded) = pool.next()?;
         progress = match outcome {
-            Ok(TaskOutput::Map(out)) => {
-                if let Some(shuffle) = shuffle_of(plan, task.stage) {
-                    shuffles.put(shuffle, task.partition, out.data);
-                }
-                job.map_succeeded(task, out.summary, recorded)
-            }
+            Ok(TaskOutput::Map(summary)) => job.map_succeeded(task, summary, recorded),
             Ok(TaskOutput::Result(result)) => job.result_succeeded(task, result, recorded),
-            // Memory shuffles cannot lose outputs: a fetch failure here is
-            // an ordinary failure.
+            // Local outputs are not lost with a worker: a fetch failure
+            // here (a damaged spill file) is an ordinary failure.
             Err(TaskFailure::Failed(message) | TaskFailure::FetchFailed { message, .. }) => {
                 job.failed(task, message)
             }
@@ -100,7 +108,7 @@ impl TaskPool {
     fn start<'scope, 'env>(
         scope: &'scope Scope<'scope, 'env>,
         plan: &'env Plan,
-        shuffles: &Arc<MemoryShuffles>,
+        shuffles: &Arc<LocalShuffles>,
         threads: usize,
     ) -> Result<TaskPool> {
         let (tasks, task_rx) = mpsc::channel::<TaskId>();
@@ -109,7 +117,8 @@ impl TaskPool {
         let over = Arc::new(AtomicBool::new(false));
         for i in 0..threads {
             let (task_rx, report, over) = (task_rx.clone(), report.clone(), over.clone());
-            let shuffles: Arc<dyn ShuffleSource> = shuffles.clone();
+            let shuffles = shuffles.clone();
+            let source: Arc<dyn ShuffleSource> = shuffles.clone();
             std::thread::Builder::new()
                 .name(format!("barks-task-{i}"))
                 .spawn_scoped(scope, move || {
@@ -119,7 +128,12 @@ impl TaskPool {
                         if over.load(Ordering::Relaxed) {
                             return;
                         }
-                        let (outcome, recorded) = run_task(plan, task, shuffles.clone());
+                        let env = TaskEnv {
+                            run: shuffles.run,
+                            memory: &shuffles.memory,
+                            store: &shuffles.store,
+                        };
+                        let (outcome, recorded) = run_task(plan, task, source.clone(), &env);
                         if report.send((task, outcome, recorded)).is_err() {
                             return;
                         }
@@ -161,79 +175,66 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Map outputs of the job's shuffles, by shuffle id.
-struct MemoryShuffles {
-    shuffles: Mutex<HashMap<usize, ShuffleState>>,
+/// The job run's shuffles: their map outputs in the run's store, and their
+/// finalized summaries.
+struct LocalShuffles {
+    run: u64,
+    memory: Arc<Memory>,
+    store: BlockStore,
+    /// Map partitions and finalized summary of each shuffle, by shuffle id.
+    shuffles: Mutex<HashMap<usize, (usize, Option<Shared>)>>,
 }
 
-struct ShuffleState {
-    maps: Vec<Option<Shared>>,
-    summary: Option<Shared>,
-}
-
-impl MemoryShuffles {
-    /// Empty outputs for every shuffle `plan` writes.
-    fn new(plan: &Plan) -> MemoryShuffles {
+impl LocalShuffles {
+    /// No outputs yet for the shuffles `plan` writes.
+    fn new(plan: &Plan, run: u64, memory: Arc<Memory>) -> LocalShuffles {
         let shuffles = plan
             .desc
             .stages
             .iter()
             .filter_map(|s| match s.kind {
-                StageKind::ShuffleMap { shuffle } => Some((
-                    shuffle,
-                    ShuffleState {
-                        maps: vec![None; s.partitions],
-                        summary: None,
-                    },
-                )),
+                StageKind::ShuffleMap { shuffle } => Some((shuffle, (s.partitions, None))),
                 StageKind::Result => None,
             })
             .collect();
-        MemoryShuffles {
+        LocalShuffles {
+            run,
+            store: BlockStore::new(memory.clone()),
+            memory,
             shuffles: Mutex::new(shuffles),
-        }
-    }
-
-    /// Keeps map output `map` of `shuffle`.
-    fn put(&self, shuffle: usize, map: usize, data: Shared) {
-        if let Some(slot) = lock(&self.shuffles)
-            .get_mut(&shuffle)
-            .and_then(|s| s.maps.get_mut(map))
-        {
-            *slot = Some(data);
         }
     }
 
     /// Keeps `shuffle`'s finalized summary: its reducers may now run.
     fn finalized(&self, shuffle: usize, summary: Shared) {
         if let Some(s) = lock(&self.shuffles).get_mut(&shuffle) {
-            s.summary = Some(summary);
+            s.1 = Some(summary);
         }
     }
 
     /// Frees the map outputs of `ids`, which no stage will read again.
     fn release(&self, ids: impl Iterator<Item = usize>) {
-        let mut shuffles = lock(&self.shuffles);
         for id in ids {
-            shuffles.remove(&id);
+            lock(&self.shuffles).remove(&id);
+            self.store.drop_shuffle(self.run, id);
         }
     }
 }
 
-impl ShuffleSource for MemoryShuffles {
-    fn outputs(&self, shuffle: usize, _: usize) -> Result<ShuffleOutputs> {
-        let shuffles = lock(&self.shuffles);
+impl ShuffleSource for LocalShuffles {
+    fn outputs(&self, shuffle: usize, partition: usize) -> Result<ShuffleOutputs> {
         let missing =
             || Error::Internal(format!("shuffle {shuffle} was read before it was complete"));
-        let state = shuffles.get(&shuffle).ok_or_else(missing)?;
-        let maps = state
-            .maps
-            .iter()
-            .map(|m| m.clone().ok_or_else(missing))
+        let (maps, summary) = lock(&self.shuffles)
+            .get(&shuffle)
+            .cloned()
+            .ok_or_else(missing)?;
+        let maps = (0..maps)
+            .map(|map| self.store.local((self.run, shuffle, map), partition))
             .collect::<Result<Vec<_>>>()?;
         Ok(ShuffleOutputs {
             maps,
-            summary: state.summary.clone().ok_or_else(missing)?,
+            summary: summary.ok_or_else(missing)?,
         })
     }
 }

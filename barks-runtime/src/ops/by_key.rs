@@ -18,6 +18,7 @@ use crate::ops::dataset::Dataset;
 use crate::ops::distinct;
 use crate::ops::fuse::Input;
 use crate::ops::join::{OuterJoin, zip_partitions};
+use crate::ops::spill_merge;
 use crate::shuffle;
 use crate::shuffle::hash_partitioned::hash_partition;
 use std::sync::Arc;
@@ -99,7 +100,8 @@ pub(crate) fn combine_map_side<K: Key, V, C>(
 /// The reduce side of a by-key aggregation: `combined` (one combiner per
 /// key and map partition) hash-partitioned into its own key partitioning's
 /// count, else its partition count, the combiners of each key merged with
-/// `merge`. No shuffle if `combined` already is partitioned by key.
+/// `merge` within the memory budget (spilling if need be). No shuffle if
+/// `combined` already is partitioned by key.
 pub(crate) fn merge_combiners_by_key<K: Key, C: Data>(
     combined: &Dataset<(K, C)>,
     merge: impl Fn(C, C) -> C + Send + Sync + 'static,
@@ -112,7 +114,7 @@ pub(crate) fn merge_combiners_by_key<K: Key, C: Data>(
         .partition_by(combined.num_partitions())
         .narrow_keeping_keys(move |_, it| {
             let merge = merge.clone();
-            combine(it, Side::Reduce, |c| c, move |a, b| merge(a, b))
+            spill_merge::merge_by_key(it, move |a, b| merge(a, b), "merging combiners by key")
         })
 }
 

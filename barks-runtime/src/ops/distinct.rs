@@ -25,6 +25,7 @@ use crate::data::Key;
 use crate::ops::by_key::Pair;
 use crate::ops::by_key::{Side, combine};
 use crate::ops::dataset::Dataset;
+use crate::ops::spill_merge;
 use crate::shuffle;
 use crate::shuffle::hash_partitioned::hash_partition;
 use foldhash::fast::FixedState;
@@ -61,8 +62,8 @@ pub(crate) fn distinct<T: Key>(data: &Dataset<T>) -> Dataset<T> {
             partitions,
             partitioner,
         ))
-        .map_partitions_with_index(move |_, it| {
-            combine(it, Side::Reduce, unit, |(), ()| ()).map(|(x, ())| x)
+        .map_partitions_with_index(|_, it| {
+            spill_merge::merge_by_key(it, |(), ()| (), "distinct").map(|(x, ())| x)
         })
     };
     let mut out = reduce_side(

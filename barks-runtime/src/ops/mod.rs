@@ -1,7 +1,8 @@
 //! Operators, one family per file: [`Dataset`](dataset::Dataset) and its
 //! element-wise operators, key-value operators ([`by_key`]), joins,
 //! `distinct`, fused record-wise chains ([`fuse`]), caching, persisting,
-//! sources and actions.
+//! sources and actions; `spill_merge`, the reduce side of aggregations
+//! within the memory budget.
 
 pub mod action;
 pub mod by_key;
@@ -14,3 +15,4 @@ mod join;
 mod narrow;
 pub mod persist;
 pub mod source;
+mod spill_merge;

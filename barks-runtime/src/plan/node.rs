@@ -67,7 +67,24 @@ impl TaskContext {
 #[derive(Clone)]
 pub struct ErrorSink(Arc<Mutex<Option<Error>>>);
 
+impl std::fmt::Debug for ErrorSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ErrorSink")
+    }
+}
+
 impl ErrorSink {
+    /// The error recorded, taken out.
+    #[cfg(test)]
+    pub(crate) fn take(&self) -> Option<Error> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+
+    /// A sink no task reads (for code that runs outside a task).
+    pub(crate) fn detached() -> ErrorSink {
+        ErrorSink(Arc::default())
+    }
+
     /// Records `err` unless an earlier error was recorded already.
     pub fn fail(&self, err: Error) {
         let mut slot = self.0.lock().unwrap_or_else(|e| e.into_inner());

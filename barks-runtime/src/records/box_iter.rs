@@ -125,6 +125,18 @@ impl<T> BoxIter<T> {
         out
     }
 
+    /// The next chunk of records (those buffered, else the producer's next
+    /// chunk), or `None` once every record was taken: for a consumer that
+    /// checks something between chunks (its memory budget) rather than
+    /// per record.
+    pub fn next_chunk(&mut self) -> Option<impl Iterator<Item = T> + '_> {
+        if self.buf.is_empty() && !self.refill() {
+            return None;
+        }
+        let buf = &mut self.buf;
+        Some(std::iter::from_fn(move || buf.pop()))
+    }
+
     /// The most records one refill asks for.
     fn max_chunk() -> usize {
         (CHUNK_BYTES / size_of::<T>().max(1)).clamp(1, CHUNK_RECORDS)

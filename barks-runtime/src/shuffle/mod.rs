@@ -9,11 +9,15 @@
 //!   driver picks range bounds; reducers merge their key range from every run.
 //! - [`indexed`]: map outputs kept whole with their counts, for
 //!   `zip_with_index`.
+//!
+//! [`store`] keeps a process's map outputs until no stage reads them: in
+//! memory while the budget allows, else spilled.
 
 mod bucket;
 pub(crate) mod hash_partitioned;
 pub(crate) mod indexed;
 pub(crate) mod range_partitioned;
+pub(crate) mod store;
 
 use crate::plan::node::{Dep, ShuffleDep};
 use std::sync::Arc;

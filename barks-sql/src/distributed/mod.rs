@@ -59,6 +59,7 @@ mod fragments;
 mod job;
 mod joins;
 mod lineage;
+mod memory;
 mod range_sort;
 mod reader;
 mod scan;

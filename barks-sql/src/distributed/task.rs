@@ -5,9 +5,11 @@
 //! operators (and anything they spawn) run on the task's thread: the task
 //! uses exactly the one slot the scheduler gave it.
 
+use super::memory::{fit_sort_reservation, spilled, task_runtime};
 use super::reader::TaskInputs;
 use crate::errors::from_datafusion;
 use barks_io::parquet::Batch;
+use barks_runtime::memory::{TaskMemory, current_task};
 use barks_runtime::{Error, ErrorSink, Result};
 use datafusion::execution::TaskContext;
 use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream};
@@ -19,6 +21,7 @@ pub(crate) struct FragmentRun {
     runtime: tokio::runtime::Runtime,
     stream: SendableRecordBatchStream,
     errors: ErrorSink,
+    spills: SpillsSeen,
 }
 
 impl Iterator for FragmentRun {
@@ -29,9 +32,40 @@ impl Iterator for FragmentRun {
             Some(Ok(batch)) => Some(Batch(batch)),
             Some(Err(e)) => {
                 self.errors.fail(from_datafusion(e));
+                self.spills.count();
                 None
             }
-            None => None,
+            None => {
+                self.spills.count();
+                None
+            }
+        }
+    }
+}
+
+impl Drop for FragmentRun {
+    fn drop(&mut self) {
+        self.spills.count();
+    }
+}
+
+/// What the fragment's operators spilled for this partition before the task
+/// started, to count what they spill during it in the task's metrics (once).
+struct SpillsSeen {
+    plan: Arc<dyn ExecutionPlan>,
+    partition: usize,
+    task: Arc<TaskMemory>,
+    before: Option<(u64, u64)>,
+}
+
+impl SpillsSeen {
+    fn count(&mut self) {
+        if let Some((bytes, files)) = self.before.take() {
+            let (now_bytes, now_files) = spilled(&self.plan, self.partition);
+            self.task.count_spilled(
+                now_bytes.saturating_sub(bytes),
+                now_files.saturating_sub(files),
+            );
         }
     }
 }
@@ -55,10 +89,18 @@ pub(crate) fn run(
             what: "a tokio runtime for a SQL task".into(),
             message: e.to_string(),
         })?;
-    let config = base
+    let memory = current_task();
+    let spills = SpillsSeen {
+        plan: plan.clone(),
+        partition,
+        task: memory.clone(),
+        before: Some(spilled(plan, partition)),
+    };
+    let mut config = base
         .session_config()
         .clone()
         .with_extension(Arc::new(inputs));
+    fit_sort_reservation(&mut config, &memory);
     let context = Arc::new(TaskContext::new(
         base.task_id(),
         base.session_id(),
@@ -67,7 +109,7 @@ pub(crate) fn run(
         base.higher_order_functions().clone(),
         base.aggregate_functions().clone(),
         base.window_functions().clone(),
-        base.runtime_env(),
+        task_runtime(base, &memory)?,
     ));
     let stream = {
         let _entered = runtime.enter();
@@ -77,5 +119,6 @@ pub(crate) fn run(
         runtime,
         stream,
         errors: errors.clone(),
+        spills,
     })
 }

@@ -12,6 +12,7 @@ mod bad_input;
 mod cluster;
 mod dataframe;
 mod datafusion_reference;
+mod memory;
 mod s3;
 mod session;
 mod sort;

@@ -7,6 +7,7 @@ use crate::shell;
 use crate::split::Pending;
 use barks::runtime::cluster::net::Secret;
 use barks::runtime::context::master_url;
+use barks::runtime::memory::MemoryOptions;
 use barks::sql::{DataFrame, Session};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -39,6 +40,7 @@ Examples:
 Environment:
   BARKS_MASTER                       the master when --master is not given
   BARKS_SECRET, BARKS_SECRET_FILE    a quic:// master's secret when no flag gives one
+  BARKS_MEMORY, BARKS_SPILL_DIR      the budget and spill directory when no flag gives them
   BARKS_LOG                          in cluster mode, what is logged to stderr: error, warn,
                                      info, debug or trace (default warn)"
 )]
@@ -86,6 +88,19 @@ pub struct SqlArgs {
     /// A file holding the cluster secret of a quic:// master
     #[arg(long, value_name = "PATH")]
     secret_file: Option<PathBuf>,
+
+    /// The execution memory budget of the queries' tasks (a local-cluster's
+    /// workers get it too), e.g. 512m, 2g or unlimited; sorts,
+    /// aggregations, joins and shuffles spill what does not fit [default:
+    /// BARKS_MEMORY, else 60% of the machine's memory or of the cgroup's
+    /// limit]
+    #[arg(long, value_name = "BYTES")]
+    memory: Option<String>,
+
+    /// Where spill files go [default: BARKS_SPILL_DIR, else the system
+    /// temp directory]
+    #[arg(long, value_name = "DIR")]
+    spill_dir: Option<String>,
 }
 
 /// Runs `barks sql`.
@@ -111,6 +126,11 @@ pub fn main(args: SqlArgs) -> Result<()> {
         && let Some(secret) = Secret::from_sources(secret, secret_file)?
     {
         builder = builder.context(|context| context.secret(secret));
+    }
+    if args.memory.is_some() || args.spill_dir.is_some() {
+        let options = MemoryOptions::parse(args.memory.as_deref(), args.spill_dir.as_deref())?;
+        builder =
+            builder.context(|context| context.memory(options.memory).spill_dir(options.spill_dir));
     }
     let runner = Runner {
         session: builder.build()?,

@@ -3,7 +3,8 @@
 
 use crate::Result;
 use barks::runtime::cluster::net::Secret;
-use barks::runtime::cluster::{SpillOptions, WorkerOptions, run_worker_with};
+use barks::runtime::cluster::{WorkerOptions, run_worker_with};
+use barks::runtime::memory::MemoryOptions;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 
@@ -18,7 +19,7 @@ same build of barks.",
     after_help = "\
 Environment:
   BARKS_SECRET, BARKS_SECRET_FILE    the cluster secret when no flag gives one
-  BARKS_SHUFFLE_MEMORY               the shuffle memory budget when --shuffle-memory is not given
+  BARKS_MEMORY                       the execution memory budget when --memory is not given
   BARKS_SPILL_DIR                    the spill directory's parent when --spill-dir is not given
   BARKS_LOG                          what is logged to stderr: error, warn, info, debug or
                                      trace (default warn)"
@@ -46,10 +47,12 @@ pub struct WorkerArgs {
     #[arg(long, value_name = "IP:PORT")]
     bind: Option<SocketAddr>,
 
-    /// How much shuffle map output is kept in memory, e.g. 512m or 2g; more
-    /// is spilled to disk [default: BARKS_SHUFFLE_MEMORY, else 1g]
+    /// The execution memory budget the worker's tasks share, e.g. 512m, 2g
+    /// or unlimited; operators and shuffle outputs spill what does not fit
+    /// [default: BARKS_MEMORY, else 60% of the machine's memory or of the
+    /// cgroup's limit]
     #[arg(long, value_name = "BYTES")]
-    shuffle_memory: Option<String>,
+    memory: Option<String>,
 
     /// Where the worker makes its spill directory, removed when it exits
     /// [default: BARKS_SPILL_DIR, else the system temp directory]
@@ -63,7 +66,7 @@ pub fn main(args: WorkerArgs) -> Result<()> {
         "no cluster secret: pass --secret or --secret-file, or set BARKS_SECRET or \
              BARKS_SECRET_FILE (the driver's)",
     )?;
-    let spill = SpillOptions::parse(args.shuffle_memory.as_deref(), args.spill_dir.as_deref())?;
+    let memory = MemoryOptions::parse(args.memory.as_deref(), args.spill_dir.as_deref())?;
     let slots = match args.slots {
         Some(n) => n as usize,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -74,7 +77,7 @@ pub fn main(args: WorkerArgs) -> Result<()> {
         secret,
         bind: args.bind,
     };
-    Ok(run_worker_with(options, spill)?)
+    Ok(run_worker_with(options, memory)?)
 }
 
 /// The first address `address` resolves to.

@@ -1,9 +1,10 @@
-//! A worker's spill directory: `barks-spill-<pid>-<nonce>` inside the
+//! A process's spill directory: `barks-spill-<pid>-<nonce>` inside the
 //! configured directory, one subdirectory per job run
-//! (`run-<run>/shuffle-<s>-map-<m>-<n>.data`). A run's subdirectory goes when
-//! the run ends; the whole directory goes when the worker exits. Directories
-//! left by workers that died without cleaning up (`kill -9`) are removed by
-//! the next worker that starts in the same place.
+//! (`run-<run>/<what>-<n>.data`, e.g. `shuffle-2-map-7-13.data`). A run's
+//! subdirectory goes when the run ends; the whole directory goes when the
+//! process is done with it (a worker exits, a context is dropped).
+//! Directories left by processes that died without cleaning up (`kill -9`)
+//! are removed by the next one that spills in the same place.
 
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -11,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 const PREFIX: &str = "barks-spill-";
 
-/// This worker's own spill directory.
+/// This process's own spill directory.
 #[derive(Debug)]
 pub(crate) struct SpillDir {
     root: PathBuf,
@@ -27,7 +28,7 @@ impl SpillDir {
         std::fs::create_dir_all(base).map_err(|e| {
             Error::io(
                 base,
-                format!("cannot create the shuffle spill directory: {e}; {hint}"),
+                format!("cannot create the spill directory: {e}; {hint}"),
             )
         })?;
         remove_dead_workers_dirs(base);
@@ -38,7 +39,7 @@ impl SpillDir {
         std::fs::create_dir(&root).map_err(|e| {
             Error::io(
                 &root,
-                format!("cannot create the shuffle spill directory: {e}; {hint}"),
+                format!("cannot create the spill directory: {e}; {hint}"),
             )
         })?;
         Ok(SpillDir {
@@ -52,20 +53,20 @@ impl SpillDir {
         &self.root
     }
 
-    /// A fresh path for a spill file of map output `map` of shuffle
-    /// `shuffle` in job run `run`, in the run's subdirectory (created if
+    /// A fresh path for a spill file of job run `run` (`what` says what it
+    /// holds, e.g. `shuffle-2-map-7`), in the run's subdirectory (created if
     /// needed).
-    pub fn file_for(&self, (run, shuffle, map): (u64, usize, usize)) -> Result<PathBuf> {
-        let dir = self.run_dir(run);
+    pub fn file_for(&self, run: u64, what: &str) -> Result<PathBuf> {
+        let dir = self.run_path(run);
         std::fs::create_dir_all(&dir)
             .map_err(|e| Error::io(&dir, format!("cannot create a spill directory: {e}")))?;
         let n = self.next.fetch_add(1, Ordering::Relaxed);
-        Ok(dir.join(format!("shuffle-{shuffle}-map-{map}-{n}.data")))
+        Ok(dir.join(format!("{what}-{n}.data")))
     }
 
     /// Removes everything job run `run` spilled.
     pub fn drop_run(&self, run: u64) {
-        remove(&self.run_dir(run));
+        remove(&self.run_path(run));
     }
 
     /// Removes the whole directory.
@@ -73,7 +74,8 @@ impl SpillDir {
         remove(&self.root);
     }
 
-    fn run_dir(&self, run: u64) -> PathBuf {
+    /// The subdirectory of job run `run` (not created here).
+    pub fn run_path(&self, run: u64) -> PathBuf {
         self.root.join(format!("run-{run}"))
     }
 }
@@ -86,8 +88,8 @@ fn remove(dir: &Path) {
     }
 }
 
-/// Removes the spill directories in `base` whose worker process is gone
-/// (Linux: no `/proc/<pid>`). Elsewhere nothing is removed.
+/// Removes the spill directories in `base` whose process is gone (Linux:
+/// no `/proc/<pid>`). Elsewhere nothing is removed.
 fn remove_dead_workers_dirs(base: &Path) {
     if !Path::new("/proc/self").exists() {
         return;
@@ -107,7 +109,7 @@ fn remove_dead_workers_dirs(base: &Path) {
         };
         if !Path::new("/proc").join(pid.to_string()).exists() {
             log::info!(
-                "removing {}, left by worker process {pid} which is gone",
+                "removing {}, left by process {pid} which is gone",
                 entry.path().display()
             );
             remove(&entry.path());
@@ -118,16 +120,16 @@ fn remove_dead_workers_dirs(base: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::spill::file::tests::Scratch;
+    use crate::spill::file::tests::Scratch;
 
     #[test]
     fn files_go_in_run_directories_that_go_with_their_run_and_the_worker() {
         let base = Scratch::new("spill-dir");
         let dir = SpillDir::create(&base.0.join("made/by/the/worker")).unwrap();
         assert!(dir.path().is_dir());
-        let a = dir.file_for((7, 1, 0)).unwrap();
-        let b = dir.file_for((7, 1, 0)).unwrap();
-        let c = dir.file_for((8, 2, 3)).unwrap();
+        let a = dir.file_for(7, "shuffle-1-map-0").unwrap();
+        let b = dir.file_for(7, "shuffle-1-map-0").unwrap();
+        let c = dir.file_for(8, "sort-run").unwrap();
         assert_ne!(a, b, "a recomputed output gets a new name");
         for f in [&a, &b, &c] {
             std::fs::write(f, b"x").unwrap();
@@ -149,7 +151,7 @@ mod tests {
             .to_string();
         assert!(
             err.contains(&file.join("spill").display().to_string())
-                && err.contains("cannot create the shuffle spill directory")
+                && err.contains("cannot create the spill directory")
                 && err.contains("BARKS_SPILL_DIR"),
             "{err}"
         );

@@ -1,21 +1,22 @@
-//! A worker's shuffle map outputs, kept until their job run ends: typed in
-//! memory while they fit the worker's shuffle memory budget, in a spill file
-//! (see [`spill`](super::spill)) once they do not. The block a reducer asks
-//! for is cut when it asks.
+//! A process's shuffle map outputs (a worker's, or a local run's), kept until
+//! no stage reads them any more: typed in memory while the execution memory
+//! budget allows, in a spill file (see [`spill`](crate::spill)) once it does
+//! not. The block a reducer asks for is cut when it asks.
 //!
-//! The budget counts each output's exact encoded size, which a size-only
-//! pass over the records computes without encoding them: the typed records
-//! of an output have no size barks can measure, and the encoded size is what
-//! spilling writes and fetching sends. An output that would take the
-//! outputs held in memory over the budget is spilled as a whole; the ones
-//! already in memory stay there (a reducer may be reading them) until their
-//! run ends.
+//! Held outputs take at most half of the budget (Spark's
+//! `spark.memory.storageFraction`), and only what is free: they count as
+//! memory that cannot spill, since a reducer may be reading them, so the
+//! operators' shares shrink while they are held. Each output counts its
+//! exact encoded size, which a size-only pass over the records computes
+//! without encoding them: the typed records of an output have no size barks
+//! can measure, and the encoded size is what spilling writes and fetching
+//! sends. An output that does not fit is spilled as a whole; the ones
+//! already in memory stay there until they are released.
 
-use super::spill::dir::SpillDir;
-use super::spill::file::SpillFile;
-use super::spill::options::SpillOptions;
 use crate::error::{Error, Result};
+use crate::memory::{Memory, Reservation, current_task};
 use crate::plan::node::{Shared, ShuffleDep};
+use crate::spill::file::SpillFile;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
@@ -38,39 +39,86 @@ struct Stored {
 #[derive(Default)]
 struct Outputs {
     stored: HashMap<BlockKey, Stored>,
-    /// Encoded bytes of the outputs held in memory.
-    in_memory: u64,
+    /// The encoded bytes of the outputs held in memory, while there are any.
+    held: Option<Reservation>,
     /// Runs that ended: a late map task's output is not kept.
     dropped: HashSet<u64>,
 }
 
-/// The map outputs this worker holds.
+impl Outputs {
+    /// Takes `bytes` of the budget for an output, if they are free and the
+    /// held outputs stay within half of the budget.
+    fn reserve(&mut self, memory: &Memory, bytes: u64) -> bool {
+        let held = self
+            .held
+            .get_or_insert_with(|| memory.budget.reservation("shuffle map outputs", false));
+        let fits = held.size().saturating_add(bytes) <= memory.budget.limit() / 2
+            && held.try_grow(bytes).is_ok();
+        self.release(0);
+        fits
+    }
+
+    /// Gives back the `bytes` of an output no longer held in memory.
+    fn release(&mut self, bytes: u64) {
+        if let Some(held) = &mut self.held {
+            held.shrink(bytes);
+            if held.size() == 0 {
+                self.held = None;
+            }
+        }
+    }
+
+    #[cfg(test)]
+    fn in_memory(&self) -> u64 {
+        self.held.as_ref().map_or(0, Reservation::size)
+    }
+
+    /// Stores an output, replacing (and releasing) an older copy.
+    fn insert(&mut self, key: BlockKey, stored: Stored) {
+        if let Some(Stored {
+            held: Held::Memory { bytes, .. },
+            ..
+        }) = self.stored.insert(key, stored)
+        {
+            self.release(bytes);
+        }
+    }
+
+    /// Removes the outputs `which` selects, releasing their memory.
+    fn remove(&mut self, which: impl Fn(&BlockKey) -> bool) -> Vec<Stored> {
+        let removed: Vec<Stored> = self
+            .stored
+            .extract_if(|key, _| which(key))
+            .map(|(_, stored)| stored)
+            .collect();
+        for stored in &removed {
+            if let Held::Memory { bytes, .. } = stored.held {
+                self.release(bytes);
+            }
+        }
+        removed
+    }
+}
+
+/// The map outputs this process holds.
 pub(crate) struct BlockStore {
     outputs: Mutex<Outputs>,
-    budget: u64,
-    dir: SpillDir,
+    memory: Arc<Memory>,
 }
 
 impl BlockStore {
-    /// A store that keeps up to `options.shuffle_memory` bytes in memory and
-    /// spills to a new directory in `options.spill_dir`.
-    pub fn new(options: &SpillOptions) -> Result<BlockStore> {
-        let dir = SpillDir::create(&options.spill_dir)?;
-        log::info!(
-            "shuffle map outputs beyond {} bytes in memory spill to {}",
-            options.shuffle_memory,
-            dir.path().display()
-        );
-        Ok(BlockStore {
+    /// A store that keeps outputs in memory as far as `memory`'s budget
+    /// allows and spills the rest to its spill area.
+    pub fn new(memory: Arc<Memory>) -> BlockStore {
+        BlockStore {
             outputs: Mutex::default(),
-            budget: options.shuffle_memory,
-            dir,
-        })
+            memory,
+        }
     }
 
-    /// Keeps the output of a finished map task: in memory if it fits the
-    /// budget, else in a spill file. Fails (naming the file) if it cannot
-    /// be written.
+    /// Keeps the output of a finished map task: in memory if the budget
+    /// allows, else in a spill file (counted in the running task's
+    /// metrics). Fails (naming the file) if it cannot be written.
     pub fn put(&self, key: BlockKey, data: Shared, dep: Arc<dyn ShuffleDep>) -> Result<()> {
         let bytes = dep.encoded_size(&data)?;
         {
@@ -78,42 +126,35 @@ impl BlockStore {
             if outputs.dropped.contains(&key.0) {
                 return Ok(());
             }
-            if outputs.in_memory.saturating_add(bytes) <= self.budget {
-                outputs.in_memory += bytes;
+            if outputs.reserve(&self.memory, bytes) {
                 let held = Held::Memory { data, bytes };
-                Self::insert(&mut outputs, key, Stored { held, dep });
+                outputs.insert(key, Stored { held, dep });
                 return Ok(());
             }
         }
-        let file = SpillFile::write(self.dir.file_for(key)?, &dep.encode_segments(&data)?)?;
+        let (run, shuffle, map) = key;
+        let what = format!("shuffle-{shuffle}-map-{map}");
+        let file = self
+            .memory
+            .spills
+            .write(run, &what, &dep.encode_segments(&data)?)?;
+        current_task().count_spilled(file.len(), 1);
         log::debug!(
-            "spilled map output {} of shuffle {} ({} bytes) to {}",
-            key.2,
-            key.1,
+            "spilled map output {map} of shuffle {shuffle} ({} encoded, {} on disk) to {}",
+            bytes,
             file.len(),
             file.path().display()
         );
         let mut outputs = self.lock();
-        if outputs.dropped.contains(&key.0) {
+        if outputs.dropped.contains(&run) {
             drop(outputs);
             drop(file);
-            self.dir.drop_run(key.0);
+            self.memory.spills.drop_run(run);
         } else {
             let held = Held::Disk(Arc::new(file));
-            Self::insert(&mut outputs, key, Stored { held, dep });
+            outputs.insert(key, Stored { held, dep });
         }
         Ok(())
-    }
-
-    /// Stores an output, replacing (and releasing) an older copy.
-    fn insert(outputs: &mut Outputs, key: BlockKey, stored: Stored) {
-        if let Some(Stored {
-            held: Held::Memory { bytes, .. },
-            ..
-        }) = outputs.stored.insert(key, stored)
-        {
-            outputs.in_memory -= bytes;
-        }
     }
 
     /// What reduce partition `reduce` reads of output `key`, for a reducer
@@ -123,7 +164,10 @@ impl BlockStore {
         let Stored { held, dep } = self.get(key)?;
         match held {
             Held::Memory { data, .. } => Ok(data),
-            Held::Disk(file) => dep.decode_block(&file.read(dep.segment_read(reduce))?, reduce),
+            Held::Disk(file) => {
+                current_task().read_back();
+                dep.decode_block(&file.read(dep.segment_read(reduce))?, reduce)
+            }
         }
     }
 
@@ -145,25 +189,23 @@ impl BlockStore {
         dep.encode_block(&data, &summary, reduce)
     }
 
-    /// Drops every output of job run `run`, spilled ones included.
+    /// Drops the outputs of `shuffle` in job run `run`, which no stage will
+    /// read again; their spill files go with them.
+    pub fn drop_shuffle(&self, run: u64, shuffle: usize) {
+        let removed = self.lock().remove(|key| key.0 == run && key.1 == shuffle);
+        drop(removed);
+    }
+
+    /// Drops every output of job run `run`, spilled ones included, and
+    /// everything else the run spilled.
     pub fn drop_run(&self, run: u64) {
-        let removed: Vec<Stored> = {
+        let removed = {
             let mut outputs = self.lock();
             outputs.dropped.insert(run);
-            let removed: Vec<Stored> = outputs
-                .stored
-                .extract_if(|key, _| key.0 == run)
-                .map(|(_, stored)| stored)
-                .collect();
-            for stored in &removed {
-                if let Held::Memory { bytes, .. } = stored.held {
-                    outputs.in_memory -= bytes;
-                }
-            }
-            removed
+            outputs.remove(|key| key.0 == run)
         };
         drop(removed);
-        self.dir.drop_run(run);
+        self.memory.spills.drop_run(run);
     }
 
     /// A guard that removes the spill directory when dropped, however the
@@ -195,15 +237,16 @@ pub(crate) struct RemoveSpills(Arc<BlockStore>);
 
 impl Drop for RemoveSpills {
     fn drop(&mut self) {
-        self.0.dir.remove();
+        self.0.memory.spills.remove();
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::spill::file::tests::Scratch;
+    use crate::memory::MemoryOptions;
     use crate::plan::node::{Dep, Node, ShuffleOutputs, ShuffleSource, TaskContext};
+    use crate::spill::file::tests::Scratch;
     use std::path::PathBuf;
 
     /// Map tasks here read no shuffle.
@@ -273,11 +316,10 @@ mod tests {
     }
 
     fn store(dir: &Scratch, budget: u64) -> BlockStore {
-        BlockStore::new(&SpillOptions {
-            shuffle_memory: budget,
+        BlockStore::new(Memory::new(&MemoryOptions {
+            memory: budget,
             spill_dir: dir.0.clone(),
-        })
-        .unwrap()
+        }))
     }
 
     /// The spill files under `dir`.
@@ -337,8 +379,12 @@ mod tests {
             2 * MAPS,
             "one file per spilled map output: {files:?}"
         );
-        assert!(files.iter().all(|f| f.starts_with(disk.dir.path())));
-        assert_eq!(memory.lock().in_memory, {
+        assert!(
+            files
+                .iter()
+                .all(|f| f.starts_with(disk.memory.spills.dir().unwrap().path()))
+        );
+        assert_eq!(memory.lock().in_memory(), {
             let sizes: u64 = shuffles()
                 .iter()
                 .flat_map(|(dep, outputs, _)| outputs.iter().map(|o| dep.encoded_size(o).unwrap()))
@@ -349,10 +395,9 @@ mod tests {
             .iter()
             .map(|f| std::fs::metadata(f).unwrap().len())
             .sum();
-        assert_eq!(
-            sizes,
-            memory.lock().in_memory,
-            "the budget counts what spilling writes"
+        assert!(
+            sizes < memory.lock().in_memory(),
+            "spill files are compressed: {sizes} bytes on disk"
         );
     }
 
@@ -361,7 +406,10 @@ mod tests {
         let dir = Scratch::new("blocks-budget");
         let (dep, outputs, _) = shuffles().swap_remove(0);
         let first = dep.encoded_size(&outputs[0]).unwrap();
-        let store = store(&dir, first + dep.encoded_size(&outputs[1]).unwrap() - 1);
+        let second = dep.encoded_size(&outputs[1]).unwrap();
+        // The store may use half the budget: room for the first output and
+        // half the second.
+        let store = store(&dir, (first + second / 2) * 2);
         store
             .put((1, 0, 0), outputs[0].clone(), dep.clone())
             .unwrap();
@@ -374,16 +422,18 @@ mod tests {
             1,
             "the second output did not fit"
         );
-        assert_eq!(store.lock().in_memory, first);
-        // A recomputed output replaces the old copy and its bytes.
+        assert_eq!(store.lock().in_memory(), first);
+        // A recomputed output replaces the old copy and releases its bytes
+        // (here it spills: the old copy is still held while it is put).
         store
             .put((1, 0, 0), outputs[0].clone(), dep.clone())
             .unwrap();
-        assert_eq!(store.lock().in_memory, first);
+        assert_eq!(store.lock().in_memory(), 0);
+        assert_eq!(spill_files(&dir.0).len(), 2);
 
         store.drop_run(1);
         assert!(spill_files(&dir.0).is_empty(), "the run's files are gone");
-        assert_eq!(store.lock().in_memory, 0);
+        assert_eq!(store.lock().in_memory(), 0);
         let err = store.local((1, 0, 0), 0).unwrap_err().to_string();
         assert!(
             err.contains("map output 0 of shuffle 0: this worker holds no output of it (run 1)"),
@@ -400,7 +450,7 @@ mod tests {
             .unwrap();
         assert!(spill_files(&dir.0).is_empty());
 
-        let root = store.dir.path().to_path_buf();
+        let root = store.memory.spills.dir().unwrap().path().to_path_buf();
         drop(Arc::new(store).remove_spills_on_drop());
         assert!(
             !root.exists(),
@@ -434,14 +484,27 @@ mod tests {
         let store = store(&dir, 0);
         let (dep, outputs, _) = shuffles().swap_remove(0);
         // The run's directory cannot be made: a file is in its place.
-        std::fs::write(store.dir.path().join("run-1"), b"in the way").unwrap();
+        std::fs::write(
+            store.memory.spills.dir().unwrap().path().join("run-1"),
+            b"in the way",
+        )
+        .unwrap();
         let err = store
             .put((1, 0, 0), outputs[0].clone(), dep.clone())
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains(&store.dir.path().join("run-1").display().to_string())
-                && err.contains("cannot create a spill directory"),
+            err.contains(
+                &store
+                    .memory
+                    .spills
+                    .dir()
+                    .unwrap()
+                    .path()
+                    .join("run-1")
+                    .display()
+                    .to_string()
+            ) && err.contains("cannot create a spill directory"),
             "{err}"
         );
         assert!(store.local((1, 0, 0), 0).is_err(), "nothing half-stored");

@@ -1,13 +1,13 @@
-//! A spill file: one map output on a worker's local disk.
+//! A spill file: encoded segments on local disk (a map output's blocks, an
+//! operator's sorted run or partial aggregates).
 //!
-//! The layout follows Spark's sort shuffle: the encoded segments of the
-//! output (a hash shuffle's block for each reduce partition; a sort's whole
-//! run) back to back, and an index of where each starts, so that reading a
+//! The layout follows Spark's sort shuffle: the segments back to back, each
+//! compressed with LZ4, and an index of where each starts, so that reading a
 //! segment is one positioned read. The index (offsets plus a 64-bit checksum
-//! of each segment) is small and stays in memory; the file holds only data.
-//! A segment that comes back short (a truncated file) or with another
-//! checksum (a corrupted one) is an error naming the file, which a reducer
-//! turns into a fetch failure: the map output is recomputed.
+//! of each stored segment) is small and stays in memory; the file holds only
+//! data. A segment that comes back short (a truncated file) or with another
+//! checksum (a corrupted one) is an error naming the file; a reducer turns
+//! it into a fetch failure, so the map output is recomputed.
 
 use crate::error::{Error, Result};
 use std::fs::File;
@@ -15,7 +15,7 @@ use std::hash::BuildHasher;
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-/// A map output written to disk; the file is deleted when this is dropped.
+/// Segments written to disk; the file is deleted when this is dropped.
 #[derive(Debug)]
 pub(crate) struct SpillFile {
     path: PathBuf,
@@ -25,12 +25,12 @@ pub(crate) struct SpillFile {
 }
 
 impl SpillFile {
-    /// Writes `segments` to a new file at `path`. On failure (a full disk,
-    /// an unwritable directory) nothing is left behind and the error names
-    /// the file.
+    /// Writes `segments`, compressed, to a new file at `path`. On failure (a
+    /// full disk, an unwritable directory) nothing is left behind and the
+    /// error names the file.
     pub fn write(path: PathBuf, segments: &[Vec<u8>]) -> Result<SpillFile> {
         let file = File::create_new(&path)
-            .map_err(|e| Error::io(&path, format!("cannot create a shuffle spill file: {e}")))?;
+            .map_err(|e| Error::io(&path, format!("cannot create a spill file: {e}")))?;
         let written = write_segments(file, &path, segments);
         if written.is_err() {
             let _ = std::fs::remove_file(&path);
@@ -43,35 +43,39 @@ impl SpillFile {
         })
     }
 
-    /// The bytes of segment `segment`.
+    /// The bytes of segment `segment`, decompressed.
     pub fn read(&self, segment: usize) -> Result<Vec<u8>> {
         let bad = |why: String| Error::io(&self.path, why);
         let (Some(&start), Some(&end)) = (self.offsets.get(segment), self.offsets.get(segment + 1))
         else {
             return Err(bad(format!(
-                "a shuffle spill file of {} segment(s) has no segment {segment}",
+                "a spill file of {} segment(s) has no segment {segment}",
                 self.checksums.len()
             )));
         };
-        let mut file = File::open(&self.path)
-            .map_err(|e| bad(format!("cannot open a shuffle spill file: {e}")))?;
+        let mut file =
+            File::open(&self.path).map_err(|e| bad(format!("cannot open a spill file: {e}")))?;
         let mut bytes = vec![0; (end - start) as usize];
         file.seek(SeekFrom::Start(start))
             .and_then(|_| file.read_exact(&mut bytes))
             .map_err(|e| match e.kind() {
                 std::io::ErrorKind::UnexpectedEof => bad(format!(
-                    "shuffle spill file is truncated: segment {segment} needs bytes {start}..{end}"
+                    "spill file is truncated: segment {segment} needs bytes {start}..{end}"
                 )),
                 _ => bad(format!(
-                    "cannot read segment {segment} of a shuffle spill file: {e}"
+                    "cannot read segment {segment} of a spill file: {e}"
                 )),
             })?;
         if checksum(&bytes) != self.checksums[segment] {
             return Err(bad(format!(
-                "shuffle spill file is corrupt: segment {segment} (bytes {start}..{end}) does not match its checksum"
+                "spill file is corrupt: segment {segment} (bytes {start}..{end}) does not match its checksum"
             )));
         }
-        Ok(bytes)
+        lz4_flex::block::decompress_size_prepended(&bytes).map_err(|e| {
+            bad(format!(
+                "spill file is corrupt: segment {segment} does not decompress: {e}"
+            ))
+        })
     }
 
     /// Where the file is.
@@ -79,7 +83,7 @@ impl SpillFile {
         &self.path
     }
 
-    /// The file's size in bytes.
+    /// The file's size in bytes (compressed).
     pub fn len(&self) -> u64 {
         self.offsets.last().copied().unwrap_or(0)
     }
@@ -90,30 +94,30 @@ impl Drop for SpillFile {
         if let Err(e) = std::fs::remove_file(&self.path)
             && e.kind() != std::io::ErrorKind::NotFound
         {
-            log::warn!(
-                "cannot remove shuffle spill file {}: {e}",
-                self.path.display()
-            );
+            log::warn!("cannot remove spill file {}: {e}", self.path.display());
         }
     }
 }
 
-/// Writes the segments back to back into `file`; returns the index.
+/// Writes the segments, compressed, back to back into `file`; returns the
+/// index.
 fn write_segments(file: File, path: &Path, segments: &[Vec<u8>]) -> Result<(Vec<u64>, Vec<u64>)> {
-    let failed =
-        |e: std::io::Error| Error::io(path, format!("cannot write a shuffle spill file: {e}"));
+    let failed = |e: std::io::Error| Error::io(path, format!("cannot write a spill file: {e}"));
     let mut out = BufWriter::new(file);
     let mut offsets = Vec::with_capacity(segments.len() + 1);
+    let mut checksums = Vec::with_capacity(segments.len());
     let mut at = 0u64;
     offsets.push(at);
     for segment in segments {
-        out.write_all(segment).map_err(failed)?;
-        at += segment.len() as u64;
+        let stored = lz4_flex::block::compress_prepend_size(segment);
+        out.write_all(&stored).map_err(failed)?;
+        at += stored.len() as u64;
         offsets.push(at);
+        checksums.push(checksum(&stored));
     }
-    // No fsync: a spill file lives only as long as this worker process.
+    // No fsync: a spill file lives only as long as this process.
     out.into_inner().map_err(|e| failed(e.into_error()))?;
-    Ok((offsets, segments.iter().map(|s| checksum(s)).collect()))
+    Ok((offsets, checksums))
 }
 
 /// A fixed-seed 64-bit hash of a segment: catches a corrupted file (it is
@@ -167,8 +171,8 @@ pub(crate) mod tests {
         let segments = segments();
         let file = SpillFile::write(path.clone(), &segments).unwrap();
         let total: usize = segments.iter().map(Vec::len).sum();
-        assert_eq!(file.len(), total as u64);
-        assert_eq!(std::fs::metadata(&path).unwrap().len(), total as u64);
+        assert!(file.len() < total as u64 / 4, "compressed: {}", file.len());
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), file.len());
         for i in [3, 0, 4, 2, 1, 3] {
             assert_eq!(file.read(i).unwrap(), segments[i], "segment {i}");
         }
@@ -179,6 +183,8 @@ pub(crate) mod tests {
 
         let empty = SpillFile::write(dir.0.join("empty.data"), &[]).unwrap();
         assert_eq!(empty.len(), 0);
+        let err = empty.read(0).unwrap_err().to_string();
+        assert!(err.contains("has no segment 0"), "{err}");
         assert!(empty.read(0).is_err());
     }
 
@@ -207,8 +213,10 @@ pub(crate) mod tests {
             "{err}"
         );
 
-        let mut bytes = segments.concat();
-        bytes[2] ^= 1;
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.push(0);
+        std::fs::write(&path, &bytes).unwrap();
+        bytes[6] ^= 1;
         std::fs::write(&path, &bytes).unwrap();
         let err = file.read(0).unwrap_err().to_string();
         assert!(
