@@ -1,7 +1,7 @@
 //! Shuffle map outputs spilled to the workers' local disks, on
 //! `local-cluster[2,1]` (worker processes of this test binary, over QUIC).
 //!
-//! With a memory budget of 1 byte every map output goes to a spill
+//! With a memory budget of 16 KiB every map output with a long value goes to a spill
 //! file; the shuffle-heavy operators (`reduce_by_key`, `group_by_key`,
 //! `join`, `sort_by_key`) must still give what `local[2]` and a sequential
 //! model give. The spill files are observed from inside a job (a reduce task
@@ -202,10 +202,13 @@ fn truncate_one_spill_file_once(dir: &Path, marker: &Path) {
 
 // ---- tests -------------------------------------------------------------------
 
+/// A budget that every map output of `records` with a long value is over.
+const TIGHT: u64 = 16 << 10;
+
 #[test]
-fn shuffles_that_spill_everything_agree_with_local_mode_and_the_model() {
+fn shuffles_that_spill_agree_with_local_mode_and_the_model() {
     let dir = tempfile::tempdir().unwrap();
-    let spilling = cluster(1, dir.path()).unwrap();
+    let spilling = cluster(TIGHT, dir.path()).unwrap();
     let local = local();
     for (n, p) in [(40, 1), (400, 3), (0, 2), (7, 5)] {
         let input = records(n);
@@ -245,7 +248,7 @@ fn outputs_stay_in_memory_within_the_budget_and_spill_beyond_it() {
             .unwrap();
         assert_eq!(seen, vec![0; p], "nothing spills within the budget");
     }
-    let tight = cluster(1, dir.path()).unwrap();
+    let tight = cluster(TIGHT, dir.path()).unwrap();
     let seen = tight
         .run_job(spill_files_seen(input.clone(), p, arg.clone()))
         .unwrap();
@@ -254,7 +257,7 @@ fn outputs_stay_in_memory_within_the_budget_and_spill_beyond_it() {
         spill_files(dir.path()).is_empty()
     });
     let seen = tight.run_job(spill_files_seen(Vec::new(), 2, arg)).unwrap();
-    assert_eq!(seen, vec![2, 2], "empty outputs spill too");
+    assert_eq!(seen, vec![0, 0], "empty outputs fit");
     drop(tight);
     eventually("the workers' spill directories are removed", || {
         std::fs::read_dir(dir.path()).unwrap().count() == 0
@@ -271,7 +274,7 @@ fn a_truncated_spill_file_is_recomputed_and_the_result_is_unchanged() {
     for (k, v) in &input {
         *expected.entry(k.clone()).or_default() += v.len();
     }
-    let ctx = cluster(1, dir.path()).unwrap();
+    let ctx = cluster(TIGHT, dir.path()).unwrap();
     let got = ctx
         .run_job(lengths_with_a_truncated_spill(
             input,
@@ -305,13 +308,22 @@ fn a_truncated_spill_file_is_recomputed_and_the_result_is_unchanged() {
 }
 
 #[test]
-fn workers_refuse_to_start_without_a_usable_spill_directory() {
+fn an_unusable_spill_directory_fails_the_job_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("a-file");
     std::fs::write(&file, "not a directory").unwrap();
-    let err = cluster(1, &file.join("spill")).unwrap_err().to_string();
+    let spill = file.join("spill");
+    // Workers start (they make their spill directory on the first spill)...
+    let ctx = cluster(TIGHT, &spill).unwrap();
+    // ...and the first task that spills fails, naming the directory.
+    let err = ctx
+        .run_job(sorted_by_key(records(300), 3))
+        .unwrap_err()
+        .to_string();
     assert!(
-        err.contains("every local-cluster worker process has exited"),
+        err.contains(&spill.display().to_string())
+            && err.contains("cannot create the spill directory")
+            && err.contains("BARKS_SPILL_DIR"),
         "{err}"
     );
 }
