@@ -167,7 +167,7 @@ impl ShuffleSource for RemoteShuffles {
                 maps[map] = self
                     .fetcher
                     .store
-                    .local((self.run, shuffle, map), reduce)
+                    .local((self.run, shuffle, map), reduce, &summary)
                     .map_err(|e| match e {
                         e @ Error::FetchFailed { .. } => e,
                         e => fetch_failed(e.to_string()),

@@ -85,7 +85,7 @@ impl ShuffleDep for FakeDep {
     fn encoded_size(&self, _: &Shared) -> Result<u64> {
         unreachable!("{NEVER}")
     }
-    fn encode_segments(&self, _: &Shared) -> Result<Vec<Vec<u8>>> {
+    fn encode_segments(&self, _: &Shared) -> Result<(Vec<Vec<u8>>, Shared)> {
         unreachable!("{NEVER}")
     }
 }

@@ -229,12 +229,13 @@ impl ShuffleSource for LocalShuffles {
             .get(&shuffle)
             .cloned()
             .ok_or_else(missing)?;
+        let summary = summary.ok_or_else(missing)?;
         let maps = (0..maps)
-            .map(|map| self.store.local((self.run, shuffle, map), partition))
+            .map(|map| {
+                self.store
+                    .local((self.run, shuffle, map), partition, &summary)
+            })
             .collect::<Result<Vec<_>>>()?;
-        Ok(ShuffleOutputs {
-            maps,
-            summary: summary.ok_or_else(missing)?,
-        })
+        Ok(ShuffleOutputs { maps, summary })
     }
 }

@@ -178,17 +178,35 @@ pub(crate) trait ShuffleDep: Send + Sync {
     /// without encoding it: what a worker's shuffle memory budget counts.
     fn encoded_size(&self, data: &Shared) -> Result<u64>;
     /// Encodes map output `data` for a spill file, as segments that do not
-    /// depend on the finalized summary and that each decode with
-    /// [`decode_block`](Self::decode_block).
-    fn encode_segments(&self, data: &Shared) -> Result<Vec<Vec<u8>>>;
-    /// The segment of a spilled map output that reduce partition `reduce`
-    /// reads.
-    fn segment_read(&self, _reduce: usize) -> usize {
-        0
+    /// depend on the finalized summary, and an index of them that is kept
+    /// in memory with the file (a sort's first key of each segment).
+    fn encode_segments(&self, data: &Shared) -> Result<(Vec<Vec<u8>>, Shared)>;
+    /// The segments of a spilled map output that reduce partition `reduce`
+    /// reads, given the finalized summary and the output's index.
+    fn segments_read(
+        &self,
+        _reduce: usize,
+        _summary: &Shared,
+        _index: &Shared,
+    ) -> Result<std::ops::Range<usize>> {
+        Ok(0..1)
+    }
+    /// Decodes the segments [`segments_read`](Self::segments_read) chose
+    /// into a map output of the local type holding at least what reduce
+    /// partition `reduce` reads.
+    fn decode_segments(&self, segments: Vec<Vec<u8>>, reduce: usize) -> Result<Shared> {
+        match <[Vec<u8>; 1]>::try_from(segments) {
+            Ok([segment]) => self.decode_block(&segment, reduce),
+            Err(segments) => Err(Error::Internal(format!(
+                "{} segments read where one was expected",
+                segments.len()
+            ))),
+        }
     }
     /// Whether a segment is the very block its reduce partition fetches. If
     /// not (a sort's blocks are cut by range bounds picked after the map
-    /// stage), the holder decodes the segment and encodes the block from it.
+    /// stage), the holder decodes the segments and encodes the block from
+    /// them.
     fn segment_is_block(&self) -> bool {
         true
     }

@@ -9,6 +9,7 @@ use crate::records::BoxIter;
 use crate::records::codec::{decode, encode, encoded_len};
 use std::any::Any;
 use std::hash::{BuildHasher, Hash};
+use std::ops::Range;
 use std::sync::Arc;
 
 /// The partition of `key` among `partitions`: a fixed-seed hash, so every
@@ -90,12 +91,16 @@ where
             .map(|b| encoded_len(b, "shuffle block"))
             .sum()
     }
-    fn encode_segments(&self, data: &Shared) -> Result<Vec<Vec<u8>>> {
+    fn encode_segments(&self, data: &Shared) -> Result<(Vec<Vec<u8>>, Shared)> {
         let buckets = downcast::<Buckets<K, V>>(data, "hash shuffle output")?;
-        buckets.iter().map(|b| encode(b, "shuffle block")).collect()
+        let segments = buckets
+            .iter()
+            .map(|b| encode(b, "shuffle block"))
+            .collect::<Result<_>>()?;
+        Ok((segments, Arc::new(())))
     }
-    fn segment_read(&self, reduce: usize) -> usize {
-        reduce
+    fn segments_read(&self, reduce: usize, _: &Shared, _: &Shared) -> Result<Range<usize>> {
+        Ok(reduce..reduce + 1)
     }
 }
 

@@ -63,8 +63,9 @@ impl<T: Data> ShuffleDep for Materialize<T> {
         encoded_len(records::<T>(data)?.as_ref(), "shuffle block")
     }
     /// The whole partition, which is also the one block its reducer reads.
-    fn encode_segments(&self, data: &Shared) -> Result<Vec<Vec<u8>>> {
-        Ok(vec![encode(records::<T>(data)?.as_ref(), "shuffle block")?])
+    fn encode_segments(&self, data: &Shared) -> Result<(Vec<Vec<u8>>, Shared)> {
+        let segment = encode(records::<T>(data)?.as_ref(), "shuffle block")?;
+        Ok((vec![segment], Arc::new(())))
     }
 }
 

@@ -6,6 +6,10 @@
 //! every run, the slice of keys between bound `r-1` and bound `r` (two binary
 //! searches, no scan) and merges the slices (a stable sort of concatenated
 //! sorted runs is a merge).
+//!
+//! A run spilled to disk is stored in segments of [`SEGMENT_RECORDS`]
+//! records, with the first key of each kept in memory: a reducer reads only
+//! the segments that can hold its key range, not the whole run.
 
 use super::{ReduceSide, reduce_side_node};
 use crate::data::Data;
@@ -15,10 +19,13 @@ use crate::records::BoxIter;
 use crate::records::codec::{decode, encode, encode_any, encode_shared, encoded_len};
 use std::any::Any;
 use std::cmp::Ordering;
+use std::ops::Range;
 use std::sync::Arc;
 
 /// Keys sampled per run for every reduce partition (Spark samples 20).
 const SAMPLES_PER_PARTITION: usize = 20;
+/// Records per segment of a spilled run.
+const SEGMENT_RECORDS: usize = 16 * 1024;
 
 fn order<K: Ord>(ascending: bool, a: &K, b: &K) -> Ordering {
     if ascending { a.cmp(b) } else { b.cmp(a) }
@@ -130,11 +137,51 @@ where
         let run = downcast::<Vec<(K, V)>>(data, "sort shuffle output")?;
         encoded_len(run.as_slice(), "sorted run")
     }
-    /// The whole sorted run, one segment: which slice a reducer reads
-    /// depends on range bounds picked after every map task has finished.
-    fn encode_segments(&self, data: &Shared) -> Result<Vec<Vec<u8>>> {
+    /// The sorted run in segments of [`SEGMENT_RECORDS`], indexed by the
+    /// first key of each: which slice a reducer reads depends on range
+    /// bounds picked after every map task has finished.
+    fn encode_segments(&self, data: &Shared) -> Result<(Vec<Vec<u8>>, Shared)> {
         let run = downcast::<Vec<(K, V)>>(data, "sort shuffle output")?;
-        Ok(vec![encode(run.as_slice(), "sorted run")?])
+        let chunks = run.chunks(SEGMENT_RECORDS);
+        let firsts: Vec<K> = chunks.clone().map(|c| c[0].0.clone()).collect();
+        let segments = chunks
+            .map(|c| encode(c, "sorted run"))
+            .collect::<Result<_>>()?;
+        Ok((segments, Arc::new(firsts)))
+    }
+    /// The segments that can hold keys of reduce partition `reduce`: from
+    /// the last one starting at or before its lower bound to the last one
+    /// starting at or before its upper bound (equal keys may span
+    /// segments).
+    fn segments_read(
+        &self,
+        reduce: usize,
+        summary: &Shared,
+        index: &Shared,
+    ) -> Result<Range<usize>> {
+        let bounds = downcast::<Vec<K>>(summary, "sort bounds")?;
+        let firsts = downcast::<Vec<K>>(index, "spilled run index")?;
+        let asc = self.ascending;
+        let starting_at_or_before =
+            |bound: &K| firsts.partition_point(|k| order(asc, k, bound) != Ordering::Greater);
+        let lo = match reduce {
+            0 => 0,
+            r => bounds
+                .get(r - 1)
+                .map_or(firsts.len(), |b| starting_at_or_before(b).saturating_sub(1)),
+        };
+        let hi = bounds
+            .get(reduce)
+            .map_or(firsts.len(), starting_at_or_before);
+        Ok(lo..hi.max(lo))
+    }
+    /// The segments' records, in order: a contiguous piece of the run.
+    fn decode_segments(&self, segments: Vec<Vec<u8>>, _: usize) -> Result<Shared> {
+        let mut run = Vec::new();
+        for segment in segments {
+            run.extend(decode::<Vec<(K, V)>>(&segment, "sorted run")?);
+        }
+        Ok(Arc::new(run))
     }
     fn segment_is_block(&self) -> bool {
         false
@@ -199,4 +246,73 @@ where
         ascending,
         _kv: std::marker::PhantomData,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::node::{ShuffleOutputs, ShuffleSource};
+
+    struct NoShuffles;
+
+    impl ShuffleSource for NoShuffles {
+        fn outputs(&self, shuffle: usize, _: usize) -> Result<ShuffleOutputs> {
+            Err(crate::error::Error::Plan(format!("no shuffle {shuffle}")))
+        }
+    }
+
+    #[test]
+    fn a_spilled_runs_reducers_read_only_the_segments_their_range_needs() {
+        // Keys with long runs of equal keys (crossing segments) and gaps.
+        let records: Vec<(u32, u32)> = (0..100_000u32)
+            .map(|i| ((i / 7000) * 3 + i % 2, i))
+            .collect();
+        for ascending in [true, false] {
+            for partitions in [1, 2, 5, 13] {
+                let parent = crate::plan::scope::in_scope(1, || {
+                    crate::ops::source::parallelize(records.clone(), Some(1)).node
+                });
+                let dep = SortShuffle {
+                    id: 0,
+                    parent,
+                    partitions,
+                    ascending,
+                };
+                let tc = TaskContext::new(0, 0, 1, Arc::new(NoShuffles));
+                let output = dep.run_map(0, &tc).unwrap();
+                let bounds = dep.finalize(vec![output.summary]);
+                let run = downcast::<Vec<(u32, u32)>>(&output.data, "run").unwrap();
+                let (segments, index) = dep.encode_segments(&output.data).unwrap();
+                assert_eq!(segments.len(), 100_000usize.div_ceil(SEGMENT_RECORDS));
+                for reduce in 0..partitions {
+                    let range = dep.segments_read(reduce, &bounds, &index).unwrap();
+                    let read = dep
+                        .decode_segments(segments[range.clone()].to_vec(), reduce)
+                        .unwrap();
+                    let read = downcast::<Vec<(u32, u32)>>(&read, "read").unwrap();
+                    let b = downcast::<Vec<u32>>(&bounds, "bounds").unwrap();
+                    let (lo, hi) = (
+                        slice_start(&run, &b, ascending, reduce),
+                        slice_start(&run, &b, ascending, reduce + 1),
+                    );
+                    let (rlo, rhi) = (
+                        slice_start(&read, &b, ascending, reduce),
+                        slice_start(&read, &b, ascending, reduce + 1),
+                    );
+                    assert_eq!(
+                        read[rlo..rhi],
+                        run[lo..hi],
+                        "ascending {ascending}, {partitions} partitions, reduce {reduce}"
+                    );
+                    if partitions == 13 {
+                        assert!(
+                            range.len() < segments.len() / 2,
+                            "reduce {reduce} reads {range:?} of {} segments",
+                            segments.len()
+                        );
+                    }
+                }
+            }
+        }
+    }
 }

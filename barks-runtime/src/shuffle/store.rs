@@ -26,8 +26,15 @@ pub(crate) type BlockKey = (u64, usize, usize);
 /// Where one map output is.
 #[derive(Clone)]
 enum Held {
-    Memory { data: Shared, bytes: u64 },
-    Disk(Arc<SpillFile>),
+    Memory {
+        data: Shared,
+        bytes: u64,
+    },
+    /// In a spill file, with the shuffle's index of its segments.
+    Disk {
+        file: Arc<SpillFile>,
+        index: Shared,
+    },
 }
 
 #[derive(Clone)]
@@ -134,10 +141,10 @@ impl BlockStore {
         }
         let (run, shuffle, map) = key;
         let what = format!("shuffle-{shuffle}-map-{map}");
-        let file = self
-            .memory
-            .spills
-            .write(run, &what, &dep.encode_segments(&data)?)?;
+        let (segments, index) = dep.encode_segments(&data)?;
+        drop(data);
+        let file = self.memory.spills.write(run, &what, &segments)?;
+        drop(segments);
         current_task().count_spilled(file.len(), 1);
         log::debug!(
             "spilled map output {map} of shuffle {shuffle} ({} encoded, {} on disk) to {}",
@@ -151,22 +158,29 @@ impl BlockStore {
             drop(file);
             self.memory.spills.drop_run(run);
         } else {
-            let held = Held::Disk(Arc::new(file));
-            outputs.insert(key, Stored { held, dep });
+            let file = Arc::new(file);
+            outputs.insert(
+                key,
+                Stored {
+                    held: Held::Disk { file, index },
+                    dep,
+                },
+            );
         }
         Ok(())
     }
 
     /// What reduce partition `reduce` reads of output `key`, for a reducer
-    /// on this same worker: the typed output, or the decoded segment of a
-    /// spilled one.
-    pub fn local(&self, key: BlockKey, reduce: usize) -> Result<Shared> {
+    /// in this same process (`summary` is the shuffle's finalized one): the
+    /// typed output, or the decoded segments of a spilled one.
+    pub fn local(&self, key: BlockKey, reduce: usize, summary: &Shared) -> Result<Shared> {
         let Stored { held, dep } = self.get(key)?;
         match held {
             Held::Memory { data, .. } => Ok(data),
-            Held::Disk(file) => {
+            Held::Disk { file, index } => {
                 current_task().read_back();
-                dep.decode_block(&file.read(dep.segment_read(reduce))?, reduce)
+                let segments = read_segments(&file, dep.segments_read(reduce, summary, &index)?)?;
+                dep.decode_segments(segments, reduce)
             }
         }
     }
@@ -175,17 +189,18 @@ impl BlockStore {
     /// reads, given the shuffle's encoded summary.
     pub fn encode(&self, key: BlockKey, reduce: usize, summary: &[u8]) -> Result<Vec<u8>> {
         let Stored { held, dep } = self.get(key)?;
+        let summary = dep.decode_summary(summary)?;
         let data = match held {
             Held::Memory { data, .. } => data,
-            Held::Disk(file) => {
-                let segment = file.read(dep.segment_read(reduce))?;
-                if dep.segment_is_block() {
-                    return Ok(segment);
+            Held::Disk { file, index } => {
+                let mut segments =
+                    read_segments(&file, dep.segments_read(reduce, &summary, &index)?)?;
+                if dep.segment_is_block() && segments.len() == 1 {
+                    return Ok(segments.swap_remove(0));
                 }
-                dep.decode_block(&segment, reduce)?
+                dep.decode_segments(segments, reduce)?
             }
         };
-        let summary = dep.decode_summary(summary)?;
         dep.encode_block(&data, &summary, reduce)
     }
 
@@ -230,6 +245,11 @@ impl BlockStore {
     fn lock(&self) -> std::sync::MutexGuard<'_, Outputs> {
         self.outputs.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// Segments `which` of `file`.
+fn read_segments(file: &SpillFile, which: std::ops::Range<usize>) -> Result<Vec<Vec<u8>>> {
+    which.map(|segment| file.read(segment)).collect()
 }
 
 /// See [`BlockStore::remove_spills_on_drop`].
@@ -366,9 +386,10 @@ mod tests {
                     let expected = records_read(&dep, output, &summary, reduce);
                     assert_eq!(memory.encode(key, reduce, &summary).unwrap(), expected);
                     assert_eq!(disk.encode(key, reduce, &summary).unwrap(), expected);
-                    let held = memory.local(key, reduce).unwrap();
+                    let decoded = dep.decode_summary(&summary).unwrap();
+                    let held = memory.local(key, reduce, &decoded).unwrap();
                     assert!(Arc::ptr_eq(&held, output), "held outputs are not copied");
-                    let read = disk.local(key, reduce).unwrap();
+                    let read = disk.local(key, reduce, &decoded).unwrap();
                     assert_eq!(records_read(&dep, &read, &summary, reduce), expected);
                 }
             }
@@ -434,7 +455,10 @@ mod tests {
         store.drop_run(1);
         assert!(spill_files(&dir.0).is_empty(), "the run's files are gone");
         assert_eq!(store.lock().in_memory(), 0);
-        let err = store.local((1, 0, 0), 0).unwrap_err().to_string();
+        let err = store
+            .local((1, 0, 0), 0, &(Arc::new(()) as Shared))
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("map output 0 of shuffle 0: this worker holds no output of it (run 1)"),
             "{err}"
@@ -469,7 +493,8 @@ mod tests {
         let file = spill_files(&dir.0).pop().unwrap();
         std::fs::write(&file, b"").unwrap();
         let name = file.display().to_string();
-        let err = store.local((1, 0, 0), 0).unwrap_err().to_string();
+        let decoded = dep.decode_summary(&summary).unwrap();
+        let err = store.local((1, 0, 0), 0, &decoded).unwrap_err().to_string();
         assert!(err.contains(&name) && err.contains("truncated"), "{err}");
         let err = store
             .encode((1, 0, 0), 0, &summary)
@@ -507,6 +532,10 @@ mod tests {
             ) && err.contains("cannot create a spill directory"),
             "{err}"
         );
-        assert!(store.local((1, 0, 0), 0).is_err(), "nothing half-stored");
+        let summary: Shared = Arc::new(());
+        assert!(
+            store.local((1, 0, 0), 0, &summary).is_err(),
+            "nothing half-stored"
+        );
     }
 }
