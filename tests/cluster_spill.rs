@@ -134,15 +134,14 @@ fn sorted_by_key(records: Vec<(String, String)>, p: usize) -> Vec<(String, Strin
     }
 }
 
-/// How many spill files each reduce task of a `reduce_by_key` over
+/// How many spill files each reduce task of a `group_by_key` over
 /// `records` sees under `dir` (while its run's map outputs exist); there
 /// are as many reduce tasks as input partitions.
 #[barks::job]
 fn spill_files_seen(records: Vec<(String, String)>, p: usize, dir: String) -> Vec<usize> {
     pipeline! {
         parallelize(records, p)
-            .map_values(|v| v.len())
-            .reduce_by_key(|a, b| a + b)
+            .group_by_key()
             .map_partitions(move |it| {
                 let _ = it.count();
                 std::iter::once(spill_files(Path::new(&dir)).len())
@@ -166,8 +165,8 @@ fn lengths_with_a_truncated_spill(
 ) -> Vec<String> {
     pipeline! {
         parallelize(records, p)
-            .map_values(|v| v.len())
             .partition_by(8)
+            .map_values(|v| v.len())
             .map(move |r| {
                 truncate_one_spill_file_once(Path::new(&dir), Path::new(&marker));
                 r
