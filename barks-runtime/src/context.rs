@@ -3,7 +3,9 @@
 //! `BARKS_MASTER`.
 
 use crate::cluster::net::{NetConfig, Secret};
-use crate::cluster::{Cluster, LocalWorkers, Timeouts, build_fingerprint, keep_constructor};
+use crate::cluster::{
+    Cluster, LocalWorkers, Timeouts, build_fingerprint, init_logging, keep_constructor,
+};
 use crate::error::{Error, Result};
 use crate::exec::local;
 use crate::job::Job;
@@ -203,6 +205,9 @@ impl ContextBuilder {
     /// Starts the context: a `local-cluster`'s workers start now, a
     /// `quic://` master starts listening.
     pub fn build(self) -> Result<Context> {
+        // `BARKS_LOG` works in local mode too (a task's memory and spill
+        // metrics are logged at `info`).
+        init_logging();
         let master = Master::parse(&self.master)?;
         let timeouts = match self.timeouts {
             Some(timeouts) => timeouts,

@@ -1,5 +1,6 @@
-//! Cluster processes log to stderr (`BARKS_LOG` = error, warn, info, debug
-//! or trace; default warn), unless the program installed its own logger.
+//! barks logs to stderr (`BARKS_LOG` = error, warn, info, debug or trace;
+//! default warn), unless the program installed its own logger: drivers
+//! (from their first context) and workers.
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
 

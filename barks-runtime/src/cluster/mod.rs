@@ -18,4 +18,5 @@ pub use entry::worker_main;
 pub use fingerprint::build_fingerprint;
 pub use fuzzing::fuzz_decode;
 pub use launch::LocalWorkers;
+pub(crate) use logging::init as init_logging;
 pub use worker::{WorkerOptions, run_worker, run_worker_with};

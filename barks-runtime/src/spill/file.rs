@@ -71,6 +71,9 @@ impl SpillFile {
                 "spill file is corrupt: segment {segment} (bytes {start}..{end}) does not match its checksum"
             )));
         }
+        // The checksum matched: these are the bytes barks wrote, the only
+        // ones the decompressor (built without bounds checks, as arrow
+        // builds it) ever sees.
         lz4_flex::block::decompress_size_prepended(&bytes).map_err(|e| {
             bad(format!(
                 "spill file is corrupt: segment {segment} does not decompress: {e}"
