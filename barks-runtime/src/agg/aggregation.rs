@@ -182,6 +182,15 @@ impl<K: Hash + Eq + 'static, V, C> Aggregation<K, V, C> {
         }
     }
 
+    /// Moves a direct-address table into a hash table if that takes less
+    /// memory; whether it did.
+    pub(crate) fn compact(&mut self) -> bool {
+        match self {
+            Aggregation::Table { table, .. } => table.spread_if_smaller(),
+            Aggregation::Parts(_) => false,
+        }
+    }
+
     /// The combiner of `key`, if it is in the table (not yet split).
     pub(crate) fn combiner_of(&mut self, key: &K) -> Option<&C> {
         match self {

@@ -92,6 +92,18 @@ impl<K: Hash + Eq + 'static, C> KeyTable<K, C> {
         matches!(self, KeyTable::Hash(_))
     }
 
+    /// Moves a direct-address table's values into a hash table if that
+    /// takes less memory (a table over keys spread thin, or sized for keys
+    /// that did not come); whether it did.
+    pub(crate) fn spread_if_smaller(&mut self) -> bool {
+        let hashed = self.len() * (size_of::<(K, C)>() + 1) * 8 / 7;
+        let smaller = matches!(self, KeyTable::Dense(..)) && hashed < self.slot_bytes();
+        if smaller {
+            self.spread();
+        }
+        smaller
+    }
+
     /// Moves a dense table's values into a hash table.
     #[cold]
     fn spread(&mut self) {

@@ -17,6 +17,11 @@
 //! A part that cannot shrink by splitting (one key whose combiner alone is
 //! over the share, or [`MAX_LEVEL`] splits deep) fails the task with an
 //! error naming the operator and the budget.
+//!
+//! The first table is sized for the records announced; when that alone is
+//! over the share, the first spill (of whatever it holds) replaces it with
+//! one that grows as needed. A direct-address table (integer keys) over
+//! keys spread thin is turned into a hash table before anything spills.
 
 use crate::agg::aggregation::Aggregation;
 use crate::agg::key_table::KeyTable;
@@ -87,12 +92,23 @@ where
             .unwrap_or(record);
         heap = (heap * 3 + sampled) / 4;
         aggregation.extend(chunk, create, &merge);
-        let (entries, slots) = aggregation.held();
-        let want = slots as u64 + entries as u64 * heap;
-        let Err(refused) = reservation.try_resize(want) else {
+        let want = |aggregation: &Aggregation<K, C, C>| {
+            let (entries, slots) = aggregation.held();
+            (entries, slots as u64 + entries as u64 * heap)
+        };
+        let (entries, bytes) = want(&aggregation);
+        let Err(refused) = reservation.try_resize(bytes) else {
             continue;
         };
-        if entries <= 1 || level >= MAX_LEVEL {
+        // A direct-address table over keys spread thin may fit as a hash
+        // table.
+        if aggregation.compact() && reservation.try_resize(want(&aggregation).1).is_ok() {
+            continue;
+        }
+        // One entry alone over the share cannot be helped by spilling;
+        // otherwise spilling empties the table (and drops slots it was
+        // sized with up front).
+        if level >= MAX_LEVEL || (entries <= 1 && heap >= refused.allowed) {
             task.fail(reservation.exhausted(refused));
             return Merged::Failed;
         }
@@ -229,6 +245,8 @@ where
             if let Some(record) = self.current.as_mut().and_then(Iterator::next) {
                 return Some(record);
             }
+            // The finished part's table (and its reservation) goes first.
+            self.current = None;
             if self.next_part == PARTS {
                 // Every part is merged: the files can go.
                 self.spills.clear();
@@ -368,6 +386,22 @@ mod tests {
             left.is_empty(),
             "spill files are gone once merged: {left:?}"
         );
+    }
+
+    #[test]
+    fn a_table_sized_up_front_over_the_share_spills_instead_of_failing() {
+        // Dense integer keys: the first table is a direct-address one sized
+        // for every record announced (1.6 MB of slots), over a 1 MiB budget.
+        let dir = Scratch::new("spill-merge-dense");
+        let (out, err, task) = as_task(1 << 20, &dir, || {
+            let it = BoxIter::new((0..200_000u64).map(|i| (i, 1u64)));
+            merge_by_key(it, |a, b| a + b, "reduce_by_key").collect::<Vec<_>>()
+        });
+        assert_eq!(err, None);
+        let mut out = out;
+        out.sort_unstable();
+        assert_eq!(out, (0..200_000u64).map(|i| (i, 1)).collect::<Vec<_>>());
+        assert!(task.metrics().spill_files_written > 0);
     }
 
     #[test]
