@@ -7,9 +7,10 @@ use crate::cluster::{
     Cluster, LocalWorkers, Timeouts, build_fingerprint, init_logging, keep_constructor,
 };
 use crate::error::{Error, Result};
+use crate::exec::job_run::RunLimits;
 use crate::exec::local;
 use crate::job::Job;
-use crate::memory::{Memory, MemoryOptions};
+use crate::memory::{Memory, MemoryOptions, max_result_size_from_env};
 use crate::ops::action::Output;
 use crate::plan::Plan;
 use crate::plan::scope;
@@ -116,7 +117,7 @@ impl Master {
 #[derive(Debug, Clone)]
 pub struct Context {
     master: Master,
-    max_task_attempts: u32,
+    limits: RunLimits,
     /// This process's execution memory budget and spill area (local mode's
     /// tasks; a cluster's workers have their own).
     memory: Arc<Memory>,
@@ -132,6 +133,7 @@ pub struct Context {
 pub struct ContextBuilder {
     master: String,
     max_task_attempts: Option<u32>,
+    max_result_size: Option<u64>,
     timeouts: Option<Timeouts>,
     memory: Option<u64>,
     spill_dir: Option<PathBuf>,
@@ -152,6 +154,19 @@ impl ContextBuilder {
     /// 4 on a cluster).
     pub fn max_task_attempts(mut self, attempts: u32) -> Self {
         self.max_task_attempts = Some(attempts.max(1));
+        self
+    }
+
+    /// The most bytes of encoded partition results the driver holds for
+    /// one job (`collect`'s rows, an action's per-partition results), as
+    /// Spark's `spark.driver.maxResultSize`: a job whose results go over
+    /// fails with an error saying so, instead of exhausting the driver's
+    /// memory (default `BARKS_MAX_RESULT_SIZE`, else 1 GiB; `u64::MAX` is
+    /// unlimited). Results handed on as they come
+    /// ([`Context::run_streaming`]) count only while they wait for the
+    /// partitions before them.
+    pub fn max_result_size(mut self, bytes: u64) -> Self {
+        self.max_result_size = Some(bytes);
         self
     }
 
@@ -242,8 +257,15 @@ impl ContextBuilder {
             Master::Quic { addr } => Some(listen(addr, timeouts, self.secret)?),
         };
         let default_attempts = if cluster.is_some() { 4 } else { 1 };
+        let max_result_size = match self.max_result_size {
+            Some(bytes) => bytes,
+            None => max_result_size_from_env()?,
+        };
         Ok(Context {
-            max_task_attempts: self.max_task_attempts.unwrap_or(default_attempts),
+            limits: RunLimits {
+                max_attempts: self.max_task_attempts.unwrap_or(default_attempts),
+                max_result_size,
+            },
             memory: Memory::new(&options),
             master,
             cluster: cluster.map(Arc::new),
@@ -281,6 +303,7 @@ impl Context {
         ContextBuilder {
             master: master.to_string(),
             max_task_attempts: None,
+            max_result_size: None,
             timeouts: None,
             memory: None,
             spill_dir: None,
@@ -323,7 +346,7 @@ impl Context {
     /// Gives each task up to `attempts` attempts (default 1 in local mode,
     /// 4 on a cluster).
     pub fn with_max_task_attempts(mut self, attempts: u32) -> Context {
-        self.max_task_attempts = attempts.max(1);
+        self.limits.max_attempts = attempts.max(1);
         self
     }
 
@@ -468,9 +491,9 @@ impl Context {
 
     fn execute_erased(&self, plan: &Plan) -> Result<Box<dyn Any + Send>> {
         match (&self.master, &self.cluster) {
-            (_, Some(cluster)) => cluster.run(plan, self.max_task_attempts),
+            (_, Some(cluster)) => cluster.run(plan, self.limits),
             (Master::Local { threads }, None) => {
-                local::run(plan, *threads, self.max_task_attempts, &self.memory)
+                local::run(plan, *threads, self.limits, &self.memory)
             }
             (_, None) => Err(Error::Internal("a cluster master without a cluster".into())),
         }

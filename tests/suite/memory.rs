@@ -254,3 +254,34 @@ fn a_group_bigger_than_the_budget_is_a_clear_error() {
         no_files_left(&dir, master);
     }
 }
+
+/// `n` numbers, collected on the driver.
+#[barks::job]
+fn numbers(n: u64) -> Vec<u64> {
+    pipeline! {
+        parallelize((0..n).collect::<Vec<u64>>(), 4).collect()
+    }
+}
+
+#[test]
+fn results_over_the_maximum_result_size_fail_the_job_with_a_clear_error() {
+    for master in ["local[2]", "local-cluster[2,1]"] {
+        // 100,000 numbers take about 270 KB encoded.
+        let small = Context::builder(master)
+            .max_result_size(100 << 10)
+            .build()
+            .unwrap();
+        let err = small.run_job(numbers(100_000)).unwrap_err().to_string();
+        assert!(
+            err.contains("over the driver's maximum result size of 100.0 KiB")
+                && err.contains("BARKS_MAX_RESULT_SIZE"),
+            "{master}: {err}"
+        );
+        // Within it, the same job succeeds.
+        let enough = Context::builder(master)
+            .max_result_size(1 << 20)
+            .build()
+            .unwrap();
+        assert_eq!(enough.run_job(numbers(100_000)).unwrap().len(), 100_000);
+    }
+}

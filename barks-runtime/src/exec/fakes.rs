@@ -129,6 +129,9 @@ impl ErasedAction for FakeAction {
     fn decode_result(&self, bytes: &[u8]) -> Result<PartResult> {
         Ok(Box::new(decode::<u64>(bytes, "partition result")?))
     }
+    fn result_size(&self, _: &PartResult) -> Result<u64> {
+        Ok(8)
+    }
 }
 
 /// Stage 0 (map) → stage 1 (map) → stage 2 (result), with these

@@ -23,7 +23,7 @@ use crate::counters::{JobCounters, TaskCounters};
 use crate::dag::{Command, Event, Scheduler, TaskId};
 use crate::error::{Error, Result};
 use crate::exec::task::panic_message;
-use crate::memory::MemoryMetrics;
+use crate::memory::{MemoryMetrics, bytes};
 use crate::plan::Delivery;
 use crate::plan::Plan;
 use crate::plan::node::{PartResult, Shared};
@@ -68,9 +68,36 @@ impl Progress {
     }
 }
 
+/// What every job run of a context may use, read once when it starts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RunLimits {
+    /// Attempts per task.
+    pub(crate) max_attempts: u32,
+    /// The most bytes of encoded partition results the driver holds for
+    /// one job run (Spark's `spark.driver.maxResultSize`); `u64::MAX` is
+    /// unlimited.
+    pub(crate) max_result_size: u64,
+}
+
+#[cfg(test)]
+impl RunLimits {
+    /// `max_attempts` attempts and no maximum result size.
+    pub(crate) fn attempts(max_attempts: u32) -> RunLimits {
+        RunLimits {
+            max_attempts,
+            max_result_size: u64::MAX,
+        }
+    }
+}
+
 /// The driver's state of one job run (see the module docs).
 pub(crate) struct JobRun<'p> {
     plan: &'p Plan,
+    /// The most bytes of results it may hold, how many it holds, and each
+    /// result partition's (counted while there is a maximum).
+    max_result_size: u64,
+    result_bytes: u64,
+    result_sizes: Vec<u64>,
     scheduler: Scheduler,
     /// Per stage and partition, the first successful map task's summary,
     /// until the stage is finalized.
@@ -92,11 +119,11 @@ pub(crate) struct JobRun<'p> {
 /// `abort`s the action if the job failed.
 pub(crate) fn run(
     plan: &Plan,
-    max_attempts: u32,
+    limits: RunLimits,
     drive: impl FnOnce(&mut JobRun<'_>) -> Result<Box<dyn Any + Send>>,
 ) -> Result<Box<dyn Any + Send>> {
     plan.action.prepare()?;
-    let mut job = JobRun::new(plan, max_attempts);
+    let mut job = JobRun::new(plan, limits);
     let result = drive(&mut job);
     MemoryMetrics::finished_job(plan.job(), &job.counters);
     std::mem::take(&mut job.counters).publish();
@@ -107,11 +134,14 @@ pub(crate) fn run(
 }
 
 impl<'p> JobRun<'p> {
-    pub(crate) fn new(plan: &'p Plan, max_attempts: u32) -> Self {
+    pub(crate) fn new(plan: &'p Plan, limits: RunLimits) -> Self {
         let stages = &plan.desc.stages;
         JobRun {
             plan,
-            scheduler: Scheduler::new(stages, max_attempts),
+            max_result_size: limits.max_result_size,
+            result_bytes: 0,
+            result_sizes: Vec::new(),
+            scheduler: Scheduler::new(stages, limits.max_attempts),
             summaries: stages
                 .iter()
                 .map(|s| (0..s.partitions).map(|_| None).collect())
@@ -155,11 +185,14 @@ impl<'p> JobRun<'p> {
         self.succeeded(task, recorded)
     }
 
-    /// A result task succeeded with this partition result.
+    /// A result task succeeded with this partition result, `encoded` bytes
+    /// long on the wire (`None` in local mode, where it is computed when
+    /// there is a maximum result size).
     pub(crate) fn result_succeeded(
         &mut self,
         task: TaskId,
         result: PartResult,
+        encoded: Option<u64>,
         recorded: TaskCounters,
     ) -> Progress {
         let Some(slot) = self.results.get_mut(task.partition) else {
@@ -168,11 +201,52 @@ impl<'p> JobRun<'p> {
                 format!("the job has no result partition {}", task.partition),
             );
         };
-        slot.get_or_insert(result);
+        if slot.is_some() {
+            // A late duplicate: the first result stays.
+            return self.succeeded(task, recorded);
+        }
+        if let Err(err) = self.hold_result(task.partition, &result, encoded) {
+            return Progress::Done(Err(err));
+        }
+        self.results[task.partition] = Some(result);
         if let Err(err) = self.deliver_ready() {
             return Progress::Done(Err(err));
         }
         self.succeeded(task, recorded)
+    }
+
+    /// Counts a result the driver now holds against the maximum result
+    /// size: over it, the job fails (as Spark's does) before the driver's
+    /// memory runs out.
+    fn hold_result(
+        &mut self,
+        partition: usize,
+        result: &PartResult,
+        encoded: Option<u64>,
+    ) -> Result<()> {
+        if self.max_result_size == u64::MAX {
+            return Ok(());
+        }
+        let size = match encoded {
+            Some(size) => size,
+            None => self.plan.action.result_size(result)?,
+        };
+        self.result_bytes = self.result_bytes.saturating_add(size);
+        self.result_sizes.resize(self.results.len(), 0);
+        self.result_sizes[partition] = size;
+        if self.result_bytes <= self.max_result_size {
+            return Ok(());
+        }
+        let held = self.results.iter().filter(|r| r.is_some()).count() - self.delivered + 1;
+        Err(Error::Job {
+            job: self.plan.desc.job.clone(),
+            message: format!(
+                "the results of {held} of its {} partitions take {} encoded, over the driver's maximum result size of {} (Spark's spark.driver.maxResultSize); raise it with BARKS_MAX_RESULT_SIZE or Context::builder(..).max_result_size(..), or write the output with a sink instead of collecting it on the driver",
+                self.results.len(),
+                bytes(self.result_bytes),
+                bytes(self.max_result_size),
+            ),
+        })
     }
 
     /// Hands the result partitions that are ready, in order, to the
@@ -199,6 +273,9 @@ impl<'p> JobRun<'p> {
                     })
                 },
             )?;
+            // Handed on: the driver holds it no more.
+            let size = self.result_sizes.get(partition).copied().unwrap_or(0);
+            self.result_bytes = self.result_bytes.saturating_sub(size);
             self.delivered += 1;
         }
         Ok(())
@@ -372,7 +449,7 @@ mod tests {
         let mut finalized_at_completion: BTreeMap<usize, Shared> = BTreeMap::new();
         let mut lost_any = false;
         let mut moves = moves.into_iter();
-        let outcome = run(&plan, max_attempts, |job| {
+        let outcome = run(&plan, RunLimits::attempts(max_attempts), |job| {
             let mut launched: Vec<TaskId> = Vec::new();
             let mut progress = job.start();
             loop {
@@ -425,6 +502,7 @@ mod tests {
                                 job.result_succeeded(
                                     task,
                                     Box::new(value(task)),
+                                    None,
                                     TaskCounters::default(),
                                 )
                             } else {
@@ -513,6 +591,36 @@ mod tests {
         }
     }
 
+    /// Runs `plan` with every task succeeding at once, each result
+    /// partition a `1u64`.
+    fn run_all(plan: &Plan, limits: RunLimits) -> Result<Box<dyn Any + Send>> {
+        run(plan, limits, |job| {
+            let mut progress = job.start();
+            loop {
+                let steps = match progress {
+                    Progress::Done(result) => return result,
+                    Progress::Running(steps) => steps,
+                };
+                progress = Progress::Running(Vec::new());
+                for step in steps {
+                    if let Step::Launch(task) = step {
+                        let done = if task.stage == 2 {
+                            job.result_succeeded(
+                                task,
+                                Box::new(1u64),
+                                None,
+                                TaskCounters::default(),
+                            )
+                        } else {
+                            job.map_succeeded(task, Box::new(1u64), TaskCounters::default())
+                        };
+                        progress = progress.and_then(|| done);
+                    }
+                }
+            }
+        })
+    }
+
     #[test]
     fn a_panic_while_finalizing_or_merging_fails_the_job_and_aborts() {
         for (panics, says) in [
@@ -526,27 +634,7 @@ mod tests {
             ),
         ] {
             let (plan, action, _) = chain([1, 1, 1], panics);
-            let err = run(&plan, 1, |job| {
-                let mut progress = job.start();
-                loop {
-                    let steps = match progress {
-                        Progress::Done(result) => return result,
-                        Progress::Running(steps) => steps,
-                    };
-                    progress = Progress::Running(Vec::new());
-                    for step in steps {
-                        if let Step::Launch(task) = step {
-                            let done = if task.stage == 2 {
-                                job.result_succeeded(task, Box::new(1u64), TaskCounters::default())
-                            } else {
-                                job.map_succeeded(task, Box::new(1u64), TaskCounters::default())
-                            };
-                            progress = progress.and_then(|| done);
-                        }
-                    }
-                }
-            })
-            .unwrap_err();
+            let err = run_all(&plan, RunLimits::attempts(1)).unwrap_err();
             assert_eq!(
                 err,
                 Error::Job {
@@ -556,5 +644,27 @@ mod tests {
             );
             assert_eq!(action.aborted.load(std::sync::atomic::Ordering::Relaxed), 1);
         }
+    }
+
+    #[test]
+    fn results_over_the_maximum_result_size_fail_the_job_and_delivered_ones_do_not_count() {
+        // Four result partitions of 8 encoded bytes each.
+        let limits = |max_result_size| RunLimits {
+            max_attempts: 1,
+            max_result_size,
+        };
+        let (plan, action, _) = chain([1, 1, 4], (false, false));
+        let err = run_all(&plan, limits(31)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "job `model` failed: the results of 4 of its 4 partitions take 32 B encoded, over the driver's maximum result size of 31 B (Spark's spark.driver.maxResultSize); raise it with BARKS_MAX_RESULT_SIZE or Context::builder(..).max_result_size(..), or write the output with a sink instead of collecting it on the driver"
+        );
+        assert_eq!(action.aborted.load(std::sync::atomic::Ordering::Relaxed), 1);
+        let merged = run_all(&plan, limits(32)).unwrap();
+        assert_eq!(*merged.downcast::<Vec<u64>>().unwrap(), vec![1; 4]);
+        // Delivered partitions leave the driver as they come: one at a time.
+        let (plan, _, _) = chain([1, 1, 4], (false, false));
+        let plan = plan.deliver_results(Box::new(|_, _| Ok(())));
+        run_all(&plan, limits(8)).unwrap();
     }
 }

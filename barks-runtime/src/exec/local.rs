@@ -7,7 +7,7 @@ use crate::counters::TaskCounters;
 use crate::dag::readers::Readers;
 use crate::dag::{StageKind, TaskId};
 use crate::error::{Error, Result};
-use crate::exec::job_run::{self, JobRun, Progress, Step};
+use crate::exec::job_run::{self, JobRun, Progress, RunLimits, Step};
 use crate::exec::task::{TaskEnv, TaskFailure, TaskOutput, run_task};
 use crate::memory::Memory;
 use crate::plan::Plan;
@@ -19,18 +19,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 use std::thread::Scope;
 
-/// Runs `plan` on `threads` threads within `memory`'s budget, giving each
-/// task `max_attempts` attempts, and publishes the counters its successful
+/// Runs `plan` on `threads` threads within `memory`'s budget and `limits`,
+/// and publishes the counters its successful
 /// tasks recorded. Whatever the run spilled is removed when it ends.
 pub(crate) fn run(
     plan: &Plan,
     threads: usize,
-    max_attempts: u32,
+    limits: RunLimits,
     memory: &Arc<Memory>,
 ) -> Result<Box<dyn Any + Send>> {
     let run = memory.next_run();
     let shuffles = Arc::new(LocalShuffles::new(plan, run, memory.clone()));
-    let result = job_run::run(plan, max_attempts, |job| {
+    let result = job_run::run(plan, limits, |job| {
         std::thread::scope(|scope| drive(job, scope, threads.max(1), &shuffles))
     });
     shuffles.store.drop_run(run);
@@ -74,7 +74,7 @@ fn drive<'scope, 'env>(
         let (task, outcome, recorded) = pool.next()?;
         progress = match outcome {
             Ok(TaskOutput::Map(summary)) => job.map_succeeded(task, summary, recorded),
-            Ok(TaskOutput::Result(result)) => job.result_succeeded(task, result, recorded),
+            Ok(TaskOutput::Result(result)) => job.result_succeeded(task, result, None, recorded),
             // Local outputs are not lost with a worker: a fetch failure
             // here (a damaged spill file) is an ordinary failure.
             Err(TaskFailure::Failed(message) | TaskFailure::FetchFailed { message, .. }) => {

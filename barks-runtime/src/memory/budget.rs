@@ -149,16 +149,38 @@ impl MemoryBudget {
     /// Takes `additional` bytes for a consumer that holds `held` now, if
     /// its share allows.
     pub fn try_grow(&self, spillable: bool, held: u64, additional: u64) -> Result<(), Refused> {
+        self.take(spillable, held, additional, false)
+    }
+
+    /// The rule of [`try_grow`](Self::try_grow). Spillers' shares are
+    /// computed one consumer at a time, so spillers that registered one
+    /// after another may together hold more than their part for a while;
+    /// an unspillable consumer's room counts them at most at their part,
+    /// so the headroom stays its own. `keep_headroom` is for memory that is
+    /// unspillable once taken but could be done without (held shuffle
+    /// outputs, which are spilled instead when refused): it may not take
+    /// the headroom.
+    fn take(
+        &self,
+        spillable: bool,
+        held: u64,
+        additional: u64,
+        keep_headroom: bool,
+    ) -> Result<(), Refused> {
         let mut state = self.lock();
+        let headroom = self.limit / HEADROOM;
         let (allowed, fits) = if spillable {
-            let for_spillers =
-                (self.limit - self.limit / HEADROOM).saturating_sub(state.unspillable);
+            let for_spillers = (self.limit - headroom).saturating_sub(state.unspillable);
             let share = for_spillers / state.spillers.max(1);
             (share, held.saturating_add(additional) <= share)
         } else {
-            let free = self
-                .limit
-                .saturating_sub(state.unspillable.saturating_add(state.spillable));
+            let spillers = state.spillable.min(self.limit - headroom);
+            let ceiling = if keep_headroom {
+                self.limit - headroom
+            } else {
+                self.limit
+            };
+            let free = ceiling.saturating_sub(state.unspillable.saturating_add(spillers));
             (held.saturating_add(free), additional <= free)
         };
         if !fits {
@@ -226,8 +248,19 @@ impl Reservation {
     /// caller spills (or, having nothing left to spill, fails with
     /// [`exhausted`](Self::exhausted)).
     pub fn try_grow(&mut self, additional: u64) -> Result<(), Refused> {
+        self.take(additional, false)
+    }
+
+    /// Takes `additional` bytes more if the budget allows without touching
+    /// the [`HEADROOM`]: for unspillable memory the consumer could do
+    /// without, keeping it on disk instead when refused.
+    pub fn try_grow_leaving_headroom(&mut self, additional: u64) -> Result<(), Refused> {
+        self.take(additional, true)
+    }
+
+    fn take(&mut self, additional: u64, keep_headroom: bool) -> Result<(), Refused> {
         self.budget
-            .try_grow(self.spillable, self.size, additional)?;
+            .take(self.spillable, self.size, additional, keep_headroom)?;
         self.size += additional;
         if let Some(usage) = &self.usage {
             usage.grew(additional);
@@ -352,6 +385,34 @@ mod tests {
         drop((pinned, b));
         assert_eq!(budget.reserved(), 0);
         assert_eq!(budget.lock().spillers, 0);
+    }
+
+    #[test]
+    fn the_headroom_stays_for_unspillable_memory_whatever_spillers_hold() {
+        let budget = MemoryBudget::new(1600);
+        // A spiller alone takes all of its part; a second one registers
+        // and takes its half share: together they hold more than their
+        // part until the first is refused and spills.
+        let mut first = budget.reservation("first", true);
+        first.try_grow(1400).unwrap();
+        let mut second = budget.reservation("second", true);
+        second.try_grow(700).unwrap();
+        assert!(first.try_grow(1).is_err());
+        // A merge that cannot spill still finds the headroom.
+        let mut merge = budget.reservation("merge", false);
+        merge.try_grow(200).unwrap();
+        assert_eq!(merge.try_grow(1).unwrap_err().allowed, 200);
+        drop(merge);
+        drop((first, second));
+        // Held shuffle outputs, which could be spilled instead, leave it.
+        let mut outputs = budget.reservation("outputs", false);
+        outputs.try_grow_leaving_headroom(1000).unwrap();
+        let mut spiller = budget.reservation("spiller", true);
+        spiller.try_grow(400).unwrap();
+        assert!(outputs.try_grow_leaving_headroom(1).is_err());
+        let mut merge = budget.reservation("merge", false);
+        merge.try_grow(200).unwrap();
+        assert_eq!(budget.reserved(), 1600);
     }
 
     #[test]

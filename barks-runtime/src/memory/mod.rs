@@ -17,7 +17,10 @@ pub mod options;
 pub mod task;
 
 pub use budget::{MemoryBudget, Refused, Reservation, bytes};
-pub use options::{MEMORY_ENV, MemoryOptions, SPILL_DIR_ENV, default_memory, parse_bytes};
+pub use options::{
+    DEFAULT_MAX_RESULT_SIZE, MAX_RESULT_SIZE_ENV, MEMORY_ENV, MemoryOptions, SPILL_DIR_ENV,
+    default_memory, max_result_size_from_env, parse_bytes,
+};
 pub use task::{MemoryMetrics, TaskMemory, current_task};
 
 use crate::spill::SpillArea;

@@ -14,6 +14,12 @@ pub const SPILL_DIR_ENV: &str = "BARKS_SPILL_DIR";
 /// takes when none is given: Spark's `spark.memory.fraction`.
 pub const DEFAULT_SHARE: f64 = 0.6;
 
+/// The variable that sets the driver's maximum result size.
+pub const MAX_RESULT_SIZE_ENV: &str = "BARKS_MAX_RESULT_SIZE";
+
+/// The driver's maximum result size when nothing sets it: 1 GiB, Spark's.
+pub const DEFAULT_MAX_RESULT_SIZE: u64 = 1 << 30;
+
 /// A process's execution memory budget and spill directory.
 ///
 /// ```
@@ -71,6 +77,24 @@ impl MemoryOptions {
     /// Whether `BARKS_MEMORY` sets the budget.
     pub fn memory_in_env() -> bool {
         given(None, "", MEMORY_ENV).is_some()
+    }
+}
+
+/// The driver's maximum result size from `BARKS_MAX_RESULT_SIZE` (a size,
+/// or `unlimited`; `0` is unlimited too, as in Spark), else
+/// [`DEFAULT_MAX_RESULT_SIZE`].
+pub fn max_result_size_from_env() -> Result<u64> {
+    parse_max_result_size(given(None, "", MAX_RESULT_SIZE_ENV))
+}
+
+fn parse_max_result_size(given: Option<(String, String)>) -> Result<u64> {
+    let Some((source, text)) = given else {
+        return Ok(DEFAULT_MAX_RESULT_SIZE);
+    };
+    match parse_budget(&text) {
+        Ok(0) => Ok(u64::MAX),
+        Ok(bytes) => Ok(bytes),
+        Err(why) => Err(Error::Plan(format!("{source} `{text}`: {why}"))),
     }
 }
 
@@ -213,6 +237,20 @@ mod tests {
             .to_string();
         assert!(
             err.starts_with("--memory `lots`: expected a number"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_maximum_result_size_is_a_size_or_unlimited() {
+        let given = |text: &str| Some((MAX_RESULT_SIZE_ENV.to_string(), text.to_string()));
+        assert_eq!(parse_max_result_size(None), Ok(1 << 30));
+        assert_eq!(parse_max_result_size(given("2g")), Ok(2 << 30));
+        assert_eq!(parse_max_result_size(given("0")), Ok(u64::MAX));
+        assert_eq!(parse_max_result_size(given("Unlimited")), Ok(u64::MAX));
+        let err = parse_max_result_size(given("big")).unwrap_err().to_string();
+        assert!(
+            err.starts_with("BARKS_MAX_RESULT_SIZE `big`: expected a number"),
             "{err}"
         );
     }

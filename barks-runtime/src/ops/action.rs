@@ -9,7 +9,7 @@ use crate::ops::by_key::Pair;
 use crate::ops::dataset::Dataset;
 use crate::plan::node::{AnyNode, ErasedAction, ErrorSink, Node, PartResult, TaskContext};
 use crate::records::BoxIter;
-use crate::records::codec::{decode, encode_any};
+use crate::records::codec::{decode, encode_any, encoded_len_any};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::any::Any;
@@ -119,6 +119,9 @@ where
     fn encode_result(&self, part: &PartResult) -> Result<Vec<u8>> {
         encode_any::<A>(part.as_ref(), "partition result")
     }
+    fn result_size(&self, part: &PartResult) -> Result<u64> {
+        encoded_len_any::<A>(part.as_ref(), "partition result")
+    }
     fn decode_result(&self, bytes: &[u8]) -> Result<PartResult> {
         Ok(Box::new(decode::<A>(bytes, "partition result")?))
     }
@@ -179,6 +182,9 @@ impl<T: 'static, S: Sink<T>> ErasedAction for SinkAction<T, S> {
     }
     fn encode_result(&self, part: &PartResult) -> Result<Vec<u8>> {
         encode_any::<S::TaskCommit>(part.as_ref(), "task commit")
+    }
+    fn result_size(&self, part: &PartResult) -> Result<u64> {
+        encoded_len_any::<S::TaskCommit>(part.as_ref(), "task commit")
     }
     fn decode_result(&self, bytes: &[u8]) -> Result<PartResult> {
         Ok(Box::new(decode::<S::TaskCommit>(bytes, "task commit")?))

@@ -238,6 +238,9 @@ pub(crate) trait ErasedAction: Send + Sync {
     fn abort(&self) {}
     /// Encodes a partition result on a worker, for the driver.
     fn encode_result(&self, part: &PartResult) -> Result<Vec<u8>>;
+    /// The size of a partition result encoded, without encoding it: what
+    /// it counts against the maximum result size in local mode.
+    fn result_size(&self, part: &PartResult) -> Result<u64>;
     /// Decodes a partition result a worker sent.
     fn decode_result(&self, bytes: &[u8]) -> Result<PartResult>;
 }

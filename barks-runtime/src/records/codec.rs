@@ -43,6 +43,18 @@ pub(crate) fn encode_any<T: Serialize + 'static>(
     encode(value, what)
 }
 
+/// The encoded size of a type-erased value that barks itself stored as a
+/// `T`.
+pub(crate) fn encoded_len_any<T: Serialize + 'static>(
+    value: &(dyn Any + Send),
+    what: &str,
+) -> Result<u64> {
+    let value = value
+        .downcast_ref::<T>()
+        .ok_or_else(|| Error::Internal(format!("{what} has an unexpected type")))?;
+    encoded_len(value, what)
+}
+
 /// Encodes a shared type-erased value that barks itself stored as a `T`.
 pub(crate) fn encode_shared<T: Serialize + 'static>(
     value: &(dyn Any + Send + Sync),

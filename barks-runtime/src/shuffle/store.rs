@@ -53,15 +53,15 @@ struct Outputs {
 }
 
 impl Outputs {
-    /// Takes `bytes` of the budget for an output, if they are free and the
+    /// Takes `bytes` of the budget for an output, if they are free (the
+    /// headroom left for memory that cannot spill does not count) and the
     /// held outputs stay within half of the budget.
     fn reserve(&mut self, memory: &Memory, bytes: u64) -> bool {
         let held = self
             .held
             .get_or_insert_with(|| memory.budget.reservation("shuffle map outputs", false));
         let fits = held.size().saturating_add(bytes) <= memory.budget.limit() / 2
-            && held.try_grow(bytes).is_ok();
-        self.release(0);
+            && held.try_grow_leaving_headroom(bytes).is_ok();
         fits
     }
 

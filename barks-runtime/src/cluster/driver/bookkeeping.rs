@@ -111,7 +111,9 @@ impl RunBook {
         match done.outcome {
             Outcome::Map { .. } => self.map_done(job, worker, task, &payload, counters),
             Outcome::Result { .. } => match job.plan().action.decode_result(&payload) {
-                Ok(result) => job.result_succeeded(task, result, counters),
+                Ok(result) => {
+                    job.result_succeeded(task, result, Some(payload.len() as u64), counters)
+                }
                 Err(e) => job.failed(task, format!("its result from {name} is unreadable: {e}")),
             },
             Outcome::Failed { message } => {
@@ -219,7 +221,7 @@ mod tests {
     use super::*;
     use crate::cluster::protocol::WireTask;
     use crate::exec::fakes::chain;
-    use crate::exec::job_run::{self, Step};
+    use crate::exec::job_run::{self, RunLimits, Step};
     use crate::records::codec::encode;
 
     /// Applies `progress` as the driver does; the tasks it launches.
@@ -279,7 +281,7 @@ mod tests {
     #[test]
     fn a_lost_worker_loses_its_map_outputs_and_fails_its_running_tasks() {
         let (plan, _, _) = chain([2, 2, 1], (false, false));
-        let outcome = job_run::run(&plan, 4, |job| {
+        let outcome = job_run::run(&plan, RunLimits::attempts(4), |job| {
             let mut book = RunBook::new(job, 1);
             let start = job.start();
             let first = launched(&mut book, job, start);
@@ -325,7 +327,7 @@ mod tests {
     #[test]
     fn failures_remember_the_worker_and_fetch_failures_forget_the_output() {
         let (plan, _, _) = chain([1, 1, 1], (false, false));
-        let _ = job_run::run(&plan, 4, |job| {
+        let _ = job_run::run(&plan, RunLimits::attempts(4), |job| {
             let mut book = RunBook::new(job, 1);
             let start = job.start();
             let first = launched(&mut book, job, start)[0];
@@ -358,7 +360,7 @@ mod tests {
     #[test]
     fn unreadable_reports_fail_the_task_naming_the_worker() {
         let (plan, _, _) = chain([1, 1, 1], (false, false));
-        let outcome = job_run::run(&plan, 1, |job| {
+        let outcome = job_run::run(&plan, RunLimits::attempts(1), |job| {
             let mut book = RunBook::new(job, 1);
             let start = job.start();
             let first = launched(&mut book, job, start)[0];

@@ -17,7 +17,7 @@ use crate::cluster::launch::LocalWorkers;
 use crate::cluster::net::{Listener, NetConfig, Peer};
 use crate::cluster::protocol::{Launch, TaskDone, ToWorker, WireTask};
 use crate::error::{Error, Result};
-use crate::exec::job_run::{self, JobRun, Progress, Step};
+use crate::exec::job_run::{self, JobRun, Progress, RunLimits, Step};
 use crate::plan::Plan;
 use bookkeeping::RunBook;
 use connections::accept_workers;
@@ -196,7 +196,7 @@ impl Cluster {
     }
 
     /// Runs `plan` on the workers.
-    pub fn run(&self, plan: &Plan, max_attempts: u32) -> Result<Box<dyn Any + Send>> {
+    pub(crate) fn run(&self, plan: &Plan, limits: RunLimits) -> Result<Box<dyn Any + Send>> {
         if crate::job::find_job(&plan.desc.job).is_err() {
             return Err(Error::Plan(format!(
                 "job `{}` cannot run on a cluster: workers rebuild a job's plan from their registry, so define it with #[barks::job] (a pipeline built from a closure runs only on a local master)",
@@ -205,7 +205,7 @@ impl Cluster {
         }
         let run = self.next_run.fetch_add(1, Ordering::Relaxed);
         let mut told = HashSet::new();
-        let result = job_run::run(plan, max_attempts, |job| {
+        let result = job_run::run(plan, limits, |job| {
             let mut book = RunBook::new(job, run);
             let result = self.drive(job, &mut book);
             told = std::mem::take(&mut book.told);
