@@ -60,9 +60,8 @@ impl Outputs {
         let held = self
             .held
             .get_or_insert_with(|| memory.budget.reservation("shuffle map outputs", false));
-        let fits = held.size().saturating_add(bytes) <= memory.budget.limit() / 2
-            && held.try_grow_leaving_headroom(bytes).is_ok();
-        fits
+        held.size().saturating_add(bytes) <= memory.budget.limit() / 2
+            && held.try_grow_leaving_headroom(bytes).is_ok()
     }
 
     /// Gives back the `bytes` of an output no longer held in memory.
