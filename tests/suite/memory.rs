@@ -109,8 +109,8 @@ fn aggregations_model(records: &[(String, u64)]) -> Vec<String> {
     out
 }
 
-/// Shuffles whose operators do not spill yet but whose map outputs do:
-/// grouping, a join, a cogroup and a global sort, as lines.
+/// Shuffles whose map outputs spill: grouping, a join and a global sort,
+/// as lines.
 #[barks::job]
 fn shuffles(records: Vec<(String, u64)>, p: usize) -> Vec<String> {
     pipeline! {
@@ -187,6 +187,143 @@ fn shuffles_under_a_tiny_budget_give_what_they_give_without_one() {
                     .all(|l| l.ends_with("true")),
                 "{master}: {spilling:?}"
             );
+        }
+        no_files_left(&dir, master);
+    }
+}
+
+/// Keys for the other side of `groupings`: every third `k` key of
+/// `records`, keys `records` does not have, and one hot key once.
+fn others(n: u64) -> Vec<(String, u64)> {
+    (0..n / 4)
+        .map(|i| (format!("k{}", i * 3), i))
+        .chain((0..50).map(|i| (format!("only-right-{i}"), i)))
+        .chain(std::iter::once(("hot-0".to_string(), 7)))
+        .collect()
+}
+
+/// Grouping, cogroup and joins of `records` with `others`, as lines.
+#[barks::job]
+fn groupings(records: Vec<(String, u64)>, others: Vec<(String, u64)>, p: usize) -> Vec<String> {
+    pipeline! {
+        let src = parallelize(records, p);
+        let other = parallelize(others, p);
+        let groups = src
+            .group_by_key()
+            .map(|(k, vs)| { let mut vs = vs; vs.sort(); format!("group {k} {vs:?}") });
+        let cogroups = src
+            .cogroup(other)
+            .map(|(k, (vs, ws))| { let (mut vs, mut ws) = (vs, ws); vs.sort(); ws.sort(); format!("cogroup {k} {vs:?} {ws:?}") });
+        let joined = src.join(other).map(|(k, (v, w))| format!("join {k} {v} {w}"));
+        let left = src.left_outer_join(other).map(|(k, (v, w))| format!("left {k} {v} {w:?}"));
+        let full = src.full_outer_join(other).map(|(k, (v, w))| format!("full {k} {v:?} {w:?}"));
+        groups.union(cogroups).union(joined).union(left).union(full).collect()
+    }
+}
+
+fn groupings_model(records: &[(String, u64)], others: &[(String, u64)]) -> Vec<String> {
+    let group = |pairs: &[(String, u64)]| {
+        let mut groups: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+        for (k, v) in pairs {
+            groups.entry(k.clone()).or_default().push(*v);
+        }
+        groups.values_mut().for_each(|vs| vs.sort());
+        groups
+    };
+    let (left, right) = (group(records), group(others));
+    let mut out = Vec::new();
+    for (k, vs) in &left {
+        out.push(format!("group {k} {vs:?}"));
+        let ws = right.get(k).cloned().unwrap_or_default();
+        out.push(format!("cogroup {k} {vs:?} {ws:?}"));
+        for v in vs {
+            for w in &ws {
+                out.push(format!("join {k} {v} {w}"));
+                out.push(format!("left {k} {v} {:?}", Some(w)));
+                out.push(format!("full {k} {:?} {:?}", Some(v), Some(w)));
+            }
+            if ws.is_empty() {
+                out.push(format!("left {k} {v} None"));
+                out.push(format!("full {k} {:?} None", Some(v)));
+            }
+        }
+    }
+    for (k, ws) in right.iter().filter(|(k, _)| !left.contains_key(*k)) {
+        out.push(format!("cogroup {k} [] {ws:?}"));
+        for w in ws {
+            out.push(format!("full {k} None {:?}", Some(w)));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn groupings_and_joins_under_a_small_budget_spill_and_match_the_model() {
+    let dir = Dir::new("groupings");
+    for master in ["local[2]", "local-cluster[2,1]"] {
+        // Small enough that every grouping and join spills, big enough
+        // for the hot keys' groups.
+        let small = context(master, 256 << 10, &dir);
+        for (n, p) in [(0, 1), (20_000, 1), (20_000, 3), (20_000, 16)] {
+            let (input, others) = (records(n), others(n));
+            let expected = groupings_model(&input, &others);
+            let out = sorted(small.run_job(groupings(input, others, p)).unwrap());
+            if n > 0 && p < 16 {
+                assert!(
+                    MemoryMetrics::last_job().spill_files_read > 0,
+                    "{master}, {n} records in {p}: {}",
+                    MemoryMetrics::last_job()
+                );
+            }
+            assert_eq!(out.len(), expected.len(), "{master}, {n} records in {p}");
+            assert!(out == expected, "{master}, {n} records in {p}");
+        }
+        no_files_left(&dir, master);
+    }
+}
+
+/// A cached dataset read three times, without a shuffle: whatever spills
+/// is the cache.
+#[barks::job]
+fn cached_thrice(records: Vec<(String, u64)>, p: usize) -> Vec<String> {
+    pipeline! {
+        let cached = parallelize(records, p).map(|(k, v)| format!("{k}={v}")).cache();
+        cached.union(cached).union(cached).collect()
+    }
+}
+
+#[test]
+fn cached_partitions_over_the_budget_go_to_disk_and_read_back_the_same() {
+    let dir = Dir::new("cache");
+    for master in ["local[2]", "local-cluster[2,1]"] {
+        let tiny = context(master, TINY, &dir);
+        let unlimited = context(master, u64::MAX, &dir);
+        for (n, p) in [(0, 1), (20_000, 1), (20_000, 5)] {
+            let input = records(n);
+            let mut expected: Vec<String> = input.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            expected = expected
+                .iter()
+                .chain(&expected)
+                .chain(&expected)
+                .cloned()
+                .collect();
+            expected.sort();
+            let on_disk = sorted(tiny.run_job(cached_thrice(input.clone(), p)).unwrap());
+            let metrics = MemoryMetrics::last_job();
+            assert_eq!(on_disk, expected, "{master}, {n} records in {p}");
+            if n > 0 {
+                // Each partition is written once (twice when two tasks
+                // compute it at once), and every task reads it back.
+                assert!(
+                    (p as u64..3 * p as u64).contains(&metrics.spill_files_written)
+                        && metrics.spill_files_read == 3 * p as u64,
+                    "{master}, {n} records in {p}: {metrics}"
+                );
+            }
+            let in_memory = sorted(unlimited.run_job(cached_thrice(input, p)).unwrap());
+            assert_eq!(MemoryMetrics::last_job().spilled_bytes, 0);
+            assert_eq!(in_memory, expected, "{master}, {n} records in {p}");
         }
         no_files_left(&dir, master);
     }

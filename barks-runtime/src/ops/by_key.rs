@@ -14,11 +14,14 @@ use crate::agg::aggregation::{Aggregation, update};
 use crate::agg::grouping::group_values;
 use crate::agg::key_table::KeyTable;
 use crate::data::{Data, Key, SortKey};
+use crate::memory::current_task;
 use crate::ops::dataset::Dataset;
 use crate::ops::distinct;
 use crate::ops::fuse::Input;
-use crate::ops::join::{OuterJoin, zip_partitions};
+use crate::ops::join::{JoinPartition, zip_partitions};
+use crate::ops::spill_group::{cogroup_within_budget, group_within_budget};
 use crate::ops::spill_merge;
+use crate::records::BoxIter;
 use crate::shuffle;
 use crate::shuffle::hash_partitioned::hash_partition;
 use std::sync::Arc;
@@ -467,7 +470,7 @@ impl<T: Data> Dataset<T> {
             return distinct::groups(of, partitions);
         }
         self.partition_by(partitions)
-            .narrow_keeping_keys(|_, it| group_values(it))
+            .narrow_keeping_keys(|_, it| group_within_budget(it, "group_by_key"))
     }
 
     /// Groups both datasets by key: for every key in either, its values on
@@ -498,14 +501,17 @@ impl<T: Data> Dataset<T> {
     {
         let (left, right) = self.co_partition(other);
         zip_partitions(&left, &right, |l, r| {
-            let mut groups: KeyTable<T::K, (Vec<T::V>, Vec<W>)> = KeyTable::default();
-            for (k, vs) in group_values(l) {
-                groups.upsert(k, |_| (vs, Vec::new()));
+            if current_task().budget().limit() == u64::MAX {
+                let mut groups: KeyTable<T::K, (Vec<T::V>, Vec<W>)> = KeyTable::default();
+                for (k, vs) in group_values(l) {
+                    groups.upsert(k, |_| (vs, Vec::new()));
+                }
+                for (k, ws) in group_values(r) {
+                    groups.upsert(k, |both| (both.map_or_else(Vec::new, |(vs, _)| vs), ws));
+                }
+                return BoxIter::new(groups.into_iter());
             }
-            for (k, ws) in group_values(r) {
-                groups.upsert(k, |both| (both.map_or_else(Vec::new, |(vs, _)| vs), ws));
-            }
-            groups.into_iter()
+            cogroup_within_budget(l, r, "cogroup")
         })
     }
 
@@ -545,7 +551,7 @@ impl<T: Data> Dataset<T> {
     {
         let (left, right) = self.co_partition(other);
         zip_partitions(&left, &right, move |l, r| {
-            OuterJoin::new(l, r, keep_left, keep_right).filter_map(project)
+            JoinPartition::new(l, r, keep_left, keep_right).filter_map(project)
         })
     }
 

@@ -44,7 +44,7 @@ use crate::ops::by_key::Pair;
 use crate::ops::by_key::SameKey;
 use crate::ops::by_key::{combine_map_side, merge_combiners_by_key};
 use crate::ops::dataset::Dataset;
-use crate::ops::join::{OuterJoin, zip_partitions};
+use crate::ops::join::{JoinPartition, zip_partitions};
 use crate::records::BoxIter;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -104,7 +104,7 @@ pub struct Joined<K, V, W> {
 }
 
 /// The rows of an inner join of one partition, `(key, (left, right))`.
-pub struct JoinRows<K, V, W>(OuterJoin<K, V, W>);
+pub struct JoinRows<K, V, W>(JoinPartition<K, V, W>);
 
 impl<K: Key, V: Data, W: Data> Iterator for JoinRows<K, V, W> {
     type Item = (K, (V, W));
@@ -135,7 +135,7 @@ impl<K: Key, V: Data, W: Data> Input for Joined<K, V, W> {
         F: Fn(JoinRows<K, V, W>) -> I + Send + Sync + 'static,
     {
         let mut out = zip_partitions(&self.left, &self.right, move |l, r| {
-            f(JoinRows(OuterJoin::new(l, r, false, false)))
+            f(JoinRows(JoinPartition::new(l, r, false, false)))
         });
         if !keeps_keys {
             out.hash_partitions = None;

@@ -285,7 +285,7 @@ where
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::memory::task::in_task;
     use crate::memory::{Memory, MemoryOptions};
@@ -295,7 +295,7 @@ mod tests {
 
     /// Runs `f` as a task with a budget of `budget` bytes spilling under
     /// `dir`; returns its result, its error and the task's memory.
-    fn as_task<R>(
+    pub(crate) fn as_task<R>(
         budget: u64,
         dir: &Scratch,
         f: impl FnOnce() -> R,

@@ -86,6 +86,11 @@ impl SpillFile {
         &self.path
     }
 
+    /// How many segments the file holds.
+    pub fn segments(&self) -> usize {
+        self.checksums.len()
+    }
+
     /// The file's size in bytes (compressed).
     pub fn len(&self) -> u64 {
         self.offsets.last().copied().unwrap_or(0)
