@@ -29,8 +29,9 @@ pub enum Mode {
     Baseline,
 }
 
-/// Runs `job` on the data in `data` and returns what it computed.
-pub fn run(job: &str, data: &Path, master: &str, mode: Mode) -> JobResult<Outcome> {
+/// Runs `job` on the data in `data` and returns what it computed (or
+/// [`Outcome::Written`] when the job wrote its result to `out` itself).
+pub fn run(job: &str, data: &Path, out: &Path, master: &str, mode: Mode) -> JobResult<Outcome> {
     match mode {
         Mode::Barks => match job {
             "empty" => jobs::empty::barks(master),
@@ -38,7 +39,7 @@ pub fn run(job: &str, data: &Path, master: &str, mode: Mode) -> JobResult<Outcom
             "wordcount-chain" => jobs::wordcount::barks_chained(data, master),
             "groupby" => jobs::groupby::barks(data, master),
             "join" => jobs::join::barks(data, master),
-            "sort" => jobs::sort::barks(data, master),
+            "sort" => jobs::sort::barks(data, master, out),
             "pagerank" => jobs::pagerank::barks(data, master),
             "kmeans" => jobs::kmeans::barks(data, master),
             _ => Err(unknown(job)),
@@ -73,7 +74,8 @@ fn unknown(job: &str) -> Box<dyn std::error::Error + Send + Sync> {
 pub fn run_to_file(job: &str, data: &Path, out: &Path, master: &str, mode: Mode) -> JobResult<f64> {
     std::fs::create_dir_all(out)?;
     let start = Instant::now();
-    let outcome = run(job, data, master, mode)?;
-    canonical::write(outcome, &out.join(format!("{job}.tsv")))?;
+    let file = out.join(format!("{job}.tsv"));
+    let outcome = run(job, data, &file, master, mode)?;
+    canonical::write(outcome, &file)?;
     Ok(start.elapsed().as_secs_f64())
 }

@@ -29,6 +29,9 @@ pub enum Outcome {
     Ranks(Vec<(u32, f64)>),
     /// `kmeans`: the final centres, in index order.
     Centres(Vec<Vec<f64>>),
+    /// Already written to the result file, as it came (`sort`, whose rows
+    /// the driver does not hold all at once).
+    Written,
 }
 
 /// Rows formatted per parallel task (and written per batch).
@@ -59,8 +62,28 @@ fn write_rows<T: Sync>(
     Ok(())
 }
 
+/// Writes `sort`'s rows to `path` as they come, a sorted partition at a
+/// time (the partitions come in order).
+pub fn write_sorted_parts(
+    parts: impl Iterator<Item = Vec<(u32, u32)>>,
+    path: &Path,
+) -> io::Result<()> {
+    let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
+    for rows in parts {
+        write_rows(&mut out, &rows, format_sorted)?;
+    }
+    out.flush()
+}
+
+fn format_sorted(b: &mut Vec<u8>, (k, v): &(u32, u32)) {
+    let _ = writeln!(b, "{k}\t{v}");
+}
+
 /// Writes `outcome` canonically to `path`, sorting it as the spec says.
 pub fn write(outcome: Outcome, path: &Path) -> io::Result<()> {
+    if matches!(outcome, Outcome::Written) {
+        return Ok(());
+    }
     let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
     match outcome {
         Outcome::Count(n) => writeln!(out, "count\t{n}")?,
@@ -80,11 +103,7 @@ pub fn write(outcome: Outcome, path: &Path) -> io::Result<()> {
             writeln!(out, "joined_rows\t{rows}")?;
             writeln!(out, "sum_value\t{sum}")?;
         }
-        Outcome::Sorted(rows) => {
-            write_rows(&mut out, &rows, |b, (k, v)| {
-                let _ = writeln!(b, "{k}\t{v}");
-            })?;
-        }
+        Outcome::Sorted(rows) => write_rows(&mut out, &rows, format_sorted)?,
         Outcome::Ranks(mut rows) => {
             rows.par_sort_unstable_by_key(|r| r.0);
             write_rows(&mut out, &rows, |b, (n, r)| {
@@ -100,6 +119,8 @@ pub fn write(outcome: Outcome, path: &Path) -> io::Result<()> {
                 writeln!(out)?;
             }
         }
+        // Returned above, before the file is created.
+        Outcome::Written => {}
     }
     out.flush()
 }
