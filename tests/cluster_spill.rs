@@ -8,7 +8,8 @@
 //! lists the spill directory while its run's outputs exist) and must be gone
 //! when the run ends and when the workers stop. A spill file truncated in the
 //! middle of a job is a fetch failure: the map output is recomputed and the
-//! job's result is unchanged.
+//! job's result is unchanged. A worker killed with SIGKILL leaves its spill
+//! directory; the next process that spills in the same place removes it.
 //!
 //! The spill settings are given in code (`ContextBuilder::worker_memory`);
 //! the context hands them to the worker processes it starts.
@@ -94,7 +95,9 @@ fn shuffled(records: Vec<(String, String)>, p: usize, n: usize) -> Vec<String> {
         let src = parallelize(records, p);
         let lengths = src.map_values(|v| v.len());
         let reduced = lengths.reduce_by_key(|a, b| a + b).map(|r| format!("reduce {r:?}"));
-        let grouped = src
+        // (The hot key's lengths, not its values: they fit the budget as
+        // one group; the values would not, a clear error.)
+        let grouped = lengths
             .group_by_key()
             .map(|(k, vs)| { let mut vs = vs; vs.sort(); format!("group {:?}", (k, vs)) });
         let counts = src.map_values(|_| 1u64).reduce_by_key(|a, b| a + b);
@@ -113,7 +116,8 @@ fn shuffled_model(records: &[(String, String)], n: usize) -> Vec<String> {
     for (k, vs) in &groups {
         let length: usize = vs.iter().map(String::len).sum();
         out.push(format!("reduce {:?}", ((*k).clone(), length)));
-        out.push(format!("group {:?}", ((*k).clone(), sorted(vs.clone()))));
+        let lengths = sorted(vs.iter().map(String::len).collect::<Vec<_>>());
+        out.push(format!("group {:?}", ((*k).clone(), lengths)));
         for v in vs {
             let joined = ((*k).clone(), (v.len(), vs.len() as u64));
             out.push(format!("join {joined:?}"));
@@ -134,14 +138,14 @@ fn sorted_by_key(records: Vec<(String, String)>, p: usize) -> Vec<(String, Strin
     }
 }
 
-/// How many spill files each reduce task of a `group_by_key` over
-/// `records` sees under `dir` (while its run's map outputs exist); there
-/// are as many reduce tasks as input partitions.
+/// How many spill files each reduce task of a shuffle of `records` into
+/// `p` partitions sees under `dir` (while its run's map outputs exist):
+/// all map outputs, since a reducer holds nothing of its own.
 #[barks::job]
 fn spill_files_seen(records: Vec<(String, String)>, p: usize, dir: String) -> Vec<usize> {
     pipeline! {
         parallelize(records, p)
-            .group_by_key()
+            .partition_by(p)
             .map_partitions(move |it| {
                 let _ = it.count();
                 std::iter::once(spill_files(Path::new(&dir)).len())
@@ -197,6 +201,29 @@ fn truncate_one_spill_file_once(dir: &Path, marker: &Path) {
         .expect("truncating a spill file");
     use std::io::Write;
     write!(first, "{}", victim.display()).expect("writing the marker");
+}
+
+/// Value lengths per key, after each map partition naps `nap_ms` (slow
+/// enough to kill a worker while the job runs) and the records, long
+/// values and all, are shuffled.
+#[barks::job]
+fn slow_lengths(records: Vec<(String, String)>, p: usize, nap_ms: u64) -> Vec<(String, usize)> {
+    pipeline! {
+        parallelize(records, p)
+            .map_partitions(move |it| { std::thread::sleep(Duration::from_millis(nap_ms)); it })
+            .partition_by(4)
+            .map_values(|v| v.len())
+            .reduce_by_key(|a, b| a + b)
+            .collect()
+    }
+}
+
+fn lengths_model(records: &[(String, String)]) -> Vec<(String, usize)> {
+    let mut lengths: BTreeMap<String, usize> = BTreeMap::new();
+    for (k, v) in records {
+        *lengths.entry(k.clone()).or_default() += v.len();
+    }
+    lengths.into_iter().collect()
 }
 
 // ---- tests -------------------------------------------------------------------
@@ -325,4 +352,64 @@ fn an_unusable_spill_directory_fails_the_job_naming_it() {
             && err.contains("BARKS_SPILL_DIR"),
         "{err}"
     );
+}
+
+#[test]
+fn a_killed_workers_spill_directory_goes_when_the_next_process_spills_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = records(400);
+    let expected = lengths_model(&input);
+    // The spill directory of process `pid`, if there is one.
+    let dir_of = |pid: u32| {
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                name.starts_with(&format!("barks-spill-{pid}-"))
+            })
+    };
+    let victim = {
+        let ctx = Context::builder("local-cluster[2,1]")
+            .worker_timeout(Duration::from_millis(1500))
+            .worker_memory(MemoryOptions {
+                memory: TIGHT,
+                spill_dir: dir.path().to_path_buf(),
+            })
+            .build()
+            .unwrap();
+        let victim = ctx.local_worker_pids()[0];
+        let job_ctx = ctx.clone();
+        let job_input = input.clone();
+        let job = std::thread::spawn(move || job_ctx.run_job(slow_lengths(job_input, 12, 150)));
+        eventually("the victim has spilled", || {
+            dir_of(victim).is_some_and(|d| !files_under(&d).is_empty())
+        });
+        // SAFETY: plain syscall on a child process id the context started.
+        assert_eq!(unsafe { libc::kill(victim as i32, libc::SIGKILL) }, 0);
+        let got = job
+            .join()
+            .unwrap()
+            .expect("the job recomputes what the victim held");
+        assert_eq!(sorted(got), expected);
+        victim
+    };
+    // The live workers removed theirs when they stopped; the victim could not.
+    eventually("only the victim's directory is left", || {
+        std::fs::read_dir(dir.path()).unwrap().count() == 1
+    });
+    assert!(dir_of(victim).is_some());
+    // The next process that spills in the same place removes it.
+    let ctx = cluster(TIGHT, dir.path()).unwrap();
+    let got = ctx.run_job(slow_lengths(input, 3, 0)).unwrap();
+    assert_eq!(sorted(got), expected);
+    assert!(
+        dir_of(victim).is_none(),
+        "the dead worker's directory is gone"
+    );
+    drop(ctx);
+    eventually("every spill directory is removed", || {
+        std::fs::read_dir(dir.path()).unwrap().count() == 0
+    });
 }
