@@ -25,18 +25,25 @@ out=$(mktemp -d)
 spill=$(mktemp -d)
 trap 'rm -rf "$out" "$spill"' EXIT
 
-# The most megabytes under $spill while process $1 runs, sampled.
-watch_disk() {
-    local peak=0 now
+# While process $1 runs, sampled: the largest peak RSS (VmHWM) of its
+# child processes' children (the workers a local-cluster starts under
+# /usr/bin/time) and the most megabytes under $spill; prints both.
+watch() {
+    local disk=0 workers=0 now pid hwm
     while kill -0 "$1" 2>/dev/null; do
-        now=$(du -sm "$spill" 2>/dev/null | cut -f1)
-        ((now > peak)) && peak=$now
-        sleep 0.5
+        # (du fails when a file goes while it counts: keep the last peak.)
+        now=$(du -sm "$spill" 2>/dev/null | cut -f1) || now=0
+        ((now > disk)) && disk=$now
+        for pid in $(pgrep -P "$(pgrep -P "$1" | head -1)" 2>/dev/null || true); do
+            hwm=$(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$pid/status" 2>/dev/null) || hwm=0
+            ((${hwm:-0} > workers)) && workers=$hwm
+        done
+        sleep 0.2
     done
-    echo "$peak"
+    echo "$workers $disk"
 }
 
-printf 'scale\tjob\tbudget\tjob_s\tpeak_rss_mb\tspill_dir_peak_mb\tsame_as_baseline\n'
+printf 'scale\tjob\tbudget\tjob_s\tpeak_rss_mb\tworker_peak_rss_mb\tspill_dir_peak_mb\tsame_as_baseline\n'
 for scale in $scales; do
     data=bench-data/scale$scale
     [ -f "$data/kv.csv" ] || "$bin/barks-gen" --out "$data" --scale "$scale"
@@ -48,13 +55,14 @@ for scale in $scales; do
             BARKS_MEMORY=$budget BARKS_SPILL_DIR=$spill /usr/bin/time -v \
                 "$bin/barks-bench" "$job" --data "$data" --out "$out/barks" \
                 --master "$master" >"$out/stdout" 2>"$out/stderr" &
-            disk=$(watch_disk $!)
-            wait $! || { cat "$out/stderr" >&2; exit 1; }
+            pid=$!
+            read -r workers disk < <(watch "$pid")
+            wait "$pid" || { cat "$out/stderr" >&2; exit 1; }
             secs=$(sed -n 's/^RESULT {"job_s": \(.*\)}$/\1/p' "$out/stdout")
             rss=$(awk '/Maximum resident set size/ {print int($6 / 1024)}' "$out/stderr")
             same=no
             cmp -s "$out/barks/$job.tsv" "$out/baseline/$job.tsv" && same=yes
-            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scale" "$job" "$budget" "$secs" "$rss" "$disk" "$same"
+            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scale" "$job" "$budget" "$secs" "$rss" "$workers" "$disk" "$same"
         done
     done
 done

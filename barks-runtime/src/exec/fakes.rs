@@ -82,7 +82,7 @@ impl ShuffleDep for FakeDep {
     fn decode_summary(&self, _: &[u8]) -> Result<Shared> {
         unreachable!("{NEVER}")
     }
-    fn encoded_size(&self, _: &Shared) -> Result<u64> {
+    fn held_size(&self, _: &Shared) -> Result<u64> {
         unreachable!("{NEVER}")
     }
     fn encode_segments(&self, _: &Shared) -> Result<(Vec<Vec<u8>>, Shared)> {

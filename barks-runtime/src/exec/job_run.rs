@@ -241,7 +241,7 @@ impl<'p> JobRun<'p> {
         Err(Error::Job {
             job: self.plan.desc.job.clone(),
             message: format!(
-                "the results of {held} of its {} partitions take {} encoded, over the driver's maximum result size of {} (Spark's spark.driver.maxResultSize); raise it with BARKS_MAX_RESULT_SIZE or Context::builder(..).max_result_size(..), or write the output with a sink instead of collecting it on the driver",
+                "the results of {held} of its {} partitions take {} encoded, over the driver's maximum result size of {} (Spark's spark.driver.maxResultSize: what `collect`, `persist` and other actions keep on the driver); raise it with BARKS_MAX_RESULT_SIZE or Context::builder(..).max_result_size(..), or write the output with a sink instead of collecting it on the driver",
                 self.results.len(),
                 bytes(self.result_bytes),
                 bytes(self.max_result_size),
@@ -657,7 +657,7 @@ mod tests {
         let err = run_all(&plan, limits(31)).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "job `model` failed: the results of 4 of its 4 partitions take 32 B encoded, over the driver's maximum result size of 31 B (Spark's spark.driver.maxResultSize); raise it with BARKS_MAX_RESULT_SIZE or Context::builder(..).max_result_size(..), or write the output with a sink instead of collecting it on the driver"
+            "job `model` failed: the results of 4 of its 4 partitions take 32 B encoded, over the driver's maximum result size of 31 B (Spark's spark.driver.maxResultSize: what `collect`, `persist` and other actions keep on the driver); raise it with BARKS_MAX_RESULT_SIZE or Context::builder(..).max_result_size(..), or write the output with a sink instead of collecting it on the driver"
         );
         assert_eq!(action.aborted.load(std::sync::atomic::Ordering::Relaxed), 1);
         let merged = run_all(&plan, limits(32)).unwrap();

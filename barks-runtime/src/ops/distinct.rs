@@ -20,7 +20,7 @@
 //! them. A dataset derived from the distinct (a `map`, a `cache`) does not
 //! carry this along, so an explicitly cached distinct is read as it is.
 
-use crate::agg::grouping::group_values;
+use crate::ops::spill_group::group_within_budget;
 use crate::data::Key;
 use crate::ops::by_key::Pair;
 use crate::ops::by_key::{Side, combine};
@@ -102,7 +102,7 @@ pub(crate) fn groups<T: Pair>(of: &DistinctOf<T>, partitions: usize) -> Dataset<
             // The records of one group at a time, to deduplicate them as
             // records (the values alone may not be comparable).
             let mut scratch: Vec<T> = Vec::new();
-            group_values(it).map(move |(k, mut vs)| {
+            group_within_budget(it, "group_by_key").map(move |(k, mut vs)| {
                 if vs.len() > 1 {
                     scratch.extend(vs.drain(..).map(|v| T::from_pair(k.clone(), v)));
                     dedup(&mut scratch);

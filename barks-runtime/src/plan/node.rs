@@ -173,10 +173,11 @@ pub(crate) trait ShuffleDep: Send + Sync {
 
     // ---- spilling to a worker's local disk (cluster mode) ----
 
-    /// The exact size of map output `data` once encoded for a spill file
-    /// (the total of [`encode_segments`](Self::encode_segments)), computed
-    /// without encoding it: what a worker's shuffle memory budget counts.
-    fn encoded_size(&self, data: &Shared) -> Result<u64>;
+    /// The bytes map output `data` takes held in memory, estimated without
+    /// encoding it: its records' slots plus its encoded size (the total of
+    /// [`encode_segments`](Self::encode_segments), which stands for what
+    /// the records point to). What the memory budget counts for it.
+    fn held_size(&self, data: &Shared) -> Result<u64>;
     /// Encodes map output `data` for a spill file, as segments that do not
     /// depend on the finalized summary, and an index of them that is kept
     /// in memory with the file (a sort's first key of each segment).

@@ -74,6 +74,13 @@ impl<T> Bucket<T> {
         self.full.iter().map(Vec::len).sum::<usize>() + self.open.len()
     }
 
+    /// The bytes its chunks take in memory (their capacity), not counting
+    /// what records point to.
+    pub(crate) fn inline_bytes(&self) -> u64 {
+        let slots = self.full.iter().map(Vec::capacity).sum::<usize>() + self.open.capacity();
+        (slots * size_of::<T>()) as u64
+    }
+
     /// The chunks, in order (the last one may be empty).
     pub(crate) fn chunks(&self) -> impl Iterator<Item = &[T]> {
         self.full

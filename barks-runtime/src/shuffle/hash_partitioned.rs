@@ -84,11 +84,11 @@ where
     fn decode_summary(&self, _: &[u8]) -> Result<Shared> {
         Ok(Arc::new(()))
     }
-    fn encoded_size(&self, data: &Shared) -> Result<u64> {
+    fn held_size(&self, data: &Shared) -> Result<u64> {
         let buckets = downcast::<Buckets<K, V>>(data, "hash shuffle output")?;
         buckets
             .iter()
-            .map(|b| encoded_len(b, "shuffle block"))
+            .map(|b| Ok(b.inline_bytes() + encoded_len(b, "shuffle block")?))
             .sum()
     }
     fn encode_segments(&self, data: &Shared) -> Result<(Vec<Vec<u8>>, Shared)> {

@@ -59,8 +59,10 @@ impl<T: Data> ShuffleDep for Materialize<T> {
     fn decode_summary(&self, bytes: &[u8]) -> Result<Shared> {
         Ok(Arc::new(decode::<Vec<u64>>(bytes, "partition offsets")?))
     }
-    fn encoded_size(&self, data: &Shared) -> Result<u64> {
-        encoded_len(records::<T>(data)?.as_ref(), "shuffle block")
+    fn held_size(&self, data: &Shared) -> Result<u64> {
+        let records = records::<T>(data)?;
+        let slots = (records.capacity() * std::mem::size_of::<T>()) as u64;
+        Ok(slots + encoded_len(records.as_ref(), "shuffle block")?)
     }
     /// The whole partition, which is also the one block its reducer reads.
     fn encode_segments(&self, data: &Shared) -> Result<(Vec<Vec<u8>>, Shared)> {

@@ -133,9 +133,10 @@ where
     fn decode_summary(&self, bytes: &[u8]) -> Result<Shared> {
         Ok(Arc::new(decode::<Vec<K>>(bytes, "sort bounds")?))
     }
-    fn encoded_size(&self, data: &Shared) -> Result<u64> {
+    fn held_size(&self, data: &Shared) -> Result<u64> {
         let run = downcast::<Vec<(K, V)>>(data, "sort shuffle output")?;
-        encoded_len(run.as_slice(), "sorted run")
+        let slots = (run.capacity() * std::mem::size_of::<(K, V)>()) as u64;
+        Ok(slots + encoded_len(run.as_slice(), "sorted run")?)
     }
     /// The sorted run in segments of [`SEGMENT_RECORDS`], indexed by the
     /// first key of each: which slice a reducer reads depends on range
