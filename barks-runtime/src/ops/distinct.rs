@@ -20,11 +20,11 @@
 //! them. A dataset derived from the distinct (a `map`, a `cache`) does not
 //! carry this along, so an explicitly cached distinct is read as it is.
 
-use crate::ops::spill_group::group_within_budget;
 use crate::data::Key;
 use crate::ops::by_key::Pair;
 use crate::ops::by_key::{Side, combine};
 use crate::ops::dataset::Dataset;
+use crate::ops::spill_group::group_within_budget;
 use crate::ops::spill_merge;
 use crate::shuffle;
 use crate::shuffle::hash_partitioned::hash_partition;
